@@ -1,0 +1,1 @@
+"""The ``jepa-domains`` command line (installed as ``jepa_domains.cli``)."""

@@ -1,0 +1,109 @@
+"""``jepa-domains``: train, evaluate and embed with JEPA encoders on any registered modality."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Joint-Embedding Predictive Architectures for audio, point clouds, graphs, "
+                       "trajectories and time series.")
+
+
+def fail(message: str) -> None:
+    """Print one clear line and exit with status 2 (user mistakes, not tracebacks)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def user_errors():
+    """Context: turn the library's user-facing exceptions into one-line errors."""
+    from contextlib import contextmanager
+
+    from jepa_domains.registry import UnknownModalityError
+    from jepa_domains.train.config import ConfigError
+
+    @contextmanager
+    def guard():
+        try:
+            yield
+        except (ConfigError, UnknownModalityError, FileNotFoundError, ValueError) as err:
+            fail(str(err))
+
+    return guard()
+
+
+@app.command()
+def modalities() -> None:
+    """List the registered modalities (built-in and plugins)."""
+    from jepa_domains.registry import get_modality, list_modalities
+
+    for name in list_modalities():
+        adapter = get_modality(name)
+        doc = (type(adapter).__doc__ or "").strip().splitlines()
+        typer.echo(f"{name:12s} tasks={','.join(adapter.tasks):28s} {doc[0] if doc else ''}")
+
+
+@app.command()
+def train(
+    modality: Annotated[str, typer.Argument(help="modality name (see `jepa-domains modalities`)")],
+    data: Annotated[Optional[str], typer.Option(help="dataset name or path; default: the modality's embedded set")] = None,
+    data_root: Annotated[Optional[Path], typer.Option(help="folder of benchmark data (or $JEPA_DOMAINS_DATA)")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML or TOML config file")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override, e.g. --set model.depth=6")] = None,
+    quick: Annotated[bool, typer.Option(help="a short run with a small model (smoke test / demo)")] = False,
+    resume: Annotated[Optional[Path], typer.Option(help="run directory or checkpoint to continue")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="run directory (default runs/MODALITY-TIME)")] = None,
+    devices: Annotated[Optional[int], typer.Option(help="processes/devices per node")] = None,
+    num_nodes: Annotated[Optional[int], typer.Option(help="number of nodes")] = None,
+    strategy: Annotated[Optional[str], typer.Option(help="auto | ddp | fsdp")] = None,
+    precision: Annotated[Optional[str], typer.Option(help="auto | 32-true | bf16-mixed | 16-mixed")] = None,
+    skip_bad: Annotated[bool, typer.Option(help="skip (and count) bad samples instead of failing")] = False,
+) -> None:
+    """Pretrain a JEPA encoder on MODALITY."""
+    from jepa_domains.registry import get_modality
+    from jepa_domains.train.config import GLOBAL_QUICK, resolve
+    from jepa_domains.train.trainer import NonFiniteLossError, train as run_training
+
+    with user_errors():
+        overrides = list(set_ or [])
+        for key, value in (("data.source", data), ("data.data_root", data_root), ("train.devices", devices),
+                           ("train.num_nodes", num_nodes), ("train.strategy", strategy),
+                           ("train.precision", precision)):
+            if value is not None:
+                overrides.append(f"{key}={value}")
+        if skip_bad:
+            overrides.append("data.skip_bad=true")
+        if resume is not None:
+            if overrides or config or quick:
+                fail("--resume continues a run with its saved config; drop the other options")
+            result = _run(lambda: run_training(None, run_dir=out, resume=resume))  # type: ignore[arg-type]
+        else:
+            adapter = get_modality(modality)
+            quick_layer = {**GLOBAL_QUICK, **adapter.quick_overrides} if quick else {}
+            cfg = resolve(modality, defaults=adapter.run_defaults, quick=quick_layer, file=config, overrides=overrides)
+            result = _run(lambda: run_training(cfg, run_dir=out))
+    typer.echo(f"done: {result.steps} steps in {result.wall_seconds:.1f}s "
+               f"({result.samples_per_second:.1f} samples/s), final loss {result.final_loss:.4f}; "
+               f"run saved in {result.run_dir}")
+    _ = NonFiniteLossError
+
+
+def _run(fn):
+    from jepa_domains.train.trainer import NonFiniteLossError
+
+    try:
+        return fn()
+    except NonFiniteLossError as err:
+        fail(str(err))
+
+
+def main() -> None:
+    app(prog_name="jepa-domains")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

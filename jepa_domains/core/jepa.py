@@ -1,0 +1,134 @@
+"""The modality-free JEPA: encoder, EMA target encoder, predictor, latent loss, regulariser."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from jepa_domains.core.batch import Batch
+from jepa_domains.core.ema import ema_update
+from jepa_domains.core.losses import latent_loss
+from jepa_domains.core.predictor import Predictor
+from jepa_domains.core.regularizers import effective_rank
+from jepa_domains.core.tokens import MaskPlan, Tokens, gather_tokens
+from jepa_domains.core.transformer import Transformer
+
+
+class Encoder(nn.Module):
+    """Tokenizer + transformer. The tokenizer is owned here so that the EMA target encoder
+    carries its own copy.
+
+    Args:
+        tokenizer: module mapping a modality batch to :class:`Tokens` of width ``dim``.
+        dim, depth, num_heads, mlp_ratio: transformer shape.
+    """
+
+    def __init__(self, tokenizer: nn.Module, *, dim: int, depth: int, num_heads: int,
+                 mlp_ratio: float = 4.0) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer
+        self.transformer = Transformer(dim=dim, depth=depth, num_heads=num_heads, mlp_ratio=mlp_ratio)
+        self.dim = dim
+
+    def tokenize(self, batch: Batch) -> Tokens:
+        tokens = self.tokenizer(batch)
+        if tokens.x.shape[-1] != self.dim:
+            raise ValueError(f"tokenizer produced width {tokens.x.shape[-1]}, encoder expects {self.dim}")
+        return tokens
+
+    def encode(self, tokens: Tokens, index: Tensor | None = None, index_pad: Tensor | None = None) -> Tensor:
+        """Encode all tokens, or only those at ``index`` (``[R, n]``, padded by ``index_pad``).
+
+        Returns ``[R, N or n, D]`` latents.
+        """
+        x = tokens.x + tokens.pos
+        if index is None:
+            return self.transformer(x, tokens.pad)
+        return self.transformer(gather_tokens(x, index), index_pad)
+
+    def forward(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        """Encode a whole batch: returns latents ``[R, N, D]`` and padding ``[R, N]``."""
+        tokens = self.tokenize(batch)
+        return self.encode(tokens), tokens.pad
+
+
+@dataclass
+class JEPAOutput:
+    """``loss`` is what to backpropagate; ``logs`` holds detached scalar tensors."""
+
+    loss: Tensor
+    logs: dict[str, Tensor] = field(default_factory=dict)
+
+
+class JEPA(nn.Module):
+    """Predict layer-normed target-encoder latents of the target tokens from the context.
+
+    Args:
+        encoder: the online (context) encoder.
+        predictor: the narrow predictor.
+        loss: ``"smooth_l1"``, ``"l2"`` or ``"cosine"``.
+        regularizer: optional module returning ``(weighted, unweighted, logs)`` on ``[N, D]``.
+        target_head: optional module applied to both predictions and targets before the loss
+            (e.g. a projection onto a manifold); None compares latents directly.
+    """
+
+    def __init__(self, *, encoder: Encoder, predictor: Predictor, loss: str = "smooth_l1",
+                 regularizer: nn.Module | None = None, target_head: nn.Module | None = None) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.predictor = predictor
+        self.target_encoder = copy.deepcopy(encoder)
+        self.target_encoder.requires_grad_(False)
+        self.loss_kind = loss
+        self.regularizer = regularizer
+        self.target_head = target_head
+
+    def forward(self, batch: Batch, plan: MaskPlan, *, seed: int = 0, diagnostics: bool = False) -> JEPAOutput:
+        tokens = self.encoder.tokenize(batch)
+        context = self.encoder.encode(tokens, plan.context, plan.context_pad)           # [R, Nc, D]
+        with torch.no_grad():
+            self.target_encoder.eval()
+            t_tokens = self.target_encoder.tokenize(batch)
+            full = self.target_encoder.encode(t_tokens)                                   # [R, N, D]
+            full = F.layer_norm(full, full.shape[-1:])
+            target = gather_tokens(full, plan.targets)                                   # [R, M, Nt, D]
+        pred = self.predictor(
+            context,
+            gather_tokens(tokens.pos, plan.context),
+            plan.context_pad,
+            gather_tokens(tokens.pos, plan.targets),
+            plan.target_pad,
+        )
+        if self.target_head is not None:
+            pred, target = self.target_head(pred), self.target_head(target)
+        loss = latent_loss(pred, target, plan.target_pad, self.loss_kind)
+        logs = {"loss_pred": loss.detach()}
+        if self.regularizer is not None:
+            weighted, _, reg_logs = self.regularizer(context[~plan.context_pad], seed=seed)
+            loss = loss + weighted
+            logs.update(reg_logs)
+        logs["loss"] = loss.detach()
+        if diagnostics:
+            logs.update(self._diagnostics(pred.detach(), target, plan.target_pad, full, t_tokens.pad))
+        return JEPAOutput(loss=loss, logs=logs)
+
+    @staticmethod
+    @torch.no_grad()
+    def _diagnostics(pred: Tensor, target: Tensor, target_pad: Tensor, full: Tensor, pad: Tensor) -> dict[str, Tensor]:
+        """Collapse watch: per-feature std across tokens, and effective rank of pooled latents."""
+        keep = ~target_pad
+        keep_full = (~pad).unsqueeze(-1).float()
+        pooled = (full * keep_full).sum(1) / keep_full.sum(1).clamp_min(1.0)            # [R, D]
+        return {
+            "target_std": target[keep].float().std(0).mean(),
+            "pred_std": pred[keep].float().std(0).mean(),
+            "effective_rank": effective_rank(pooled) if pooled.shape[0] > 1 else torch.ones(()),
+        }
+
+    @torch.no_grad()
+    def update_target(self, momentum: float) -> None:
+        ema_update(self.target_encoder, self.encoder, momentum)

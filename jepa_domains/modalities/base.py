@@ -1,0 +1,128 @@
+"""The unit a user registers: a :class:`ModalityAdapter` bundles a modality's tokenizer,
+masker, collate, dataset readers, pooling and downstream tasks. The core never imports one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from jepa_domains.core.batch import Batch
+from jepa_domains.core.maskers import Masker
+
+
+@dataclass
+class NoOptions:
+    """Config of a modality with no options of its own."""
+
+
+class ModalityAdapter:
+    """Base class of a modality. Subclass it, set :attr:`Config`, implement the builders, and
+    register it with ``@register_modality("name")`` or an entry point in the group
+    ``jepa_domains.modalities``.
+
+    The adapter itself is stateless; every method receives the modality config ``cfg`` (an
+    instance of :attr:`Config`).
+
+    Attributes:
+        Config: dataclass of the modality's options (``--set modality.<field>=...``).
+        tasks: downstream protocols it supports (``"classify"``, ``"forecast"``, ``"similarity"``).
+        default_dataset: dataset used by ``jepa-domains train NAME`` without ``--data``.
+        run_defaults: dotted overrides of the run config this modality prefers
+            (e.g. ``{"model.dim": 192}``), applied before user overrides.
+        quick_overrides: dotted overrides applied by ``--quick`` (a run of a minute or two).
+    """
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type] = NoOptions
+    tasks: ClassVar[tuple[str, ...]] = ("classify",)
+    default_dataset: ClassVar[str] = ""
+    run_defaults: ClassVar[dict[str, Any]] = {}
+    quick_overrides: ClassVar[dict[str, Any]] = {}
+
+    # --- model pieces -------------------------------------------------------------------
+    def build_tokenizer(self, cfg: Any, dim: int) -> nn.Module:
+        """An ``nn.Module`` mapping a collated :class:`Batch` to ``Tokens`` of width ``dim``."""
+        raise NotImplementedError
+
+    def build_masker(self, cfg: Any) -> Masker:
+        """A core masker (or a composition of them) for this modality's layout."""
+        raise NotImplementedError
+
+    def build_target_head(self, cfg: Any, dim: int) -> nn.Module | None:
+        """Optional module applied to predictions and targets before the loss (e.g. Graph-JEPA's
+        hyperbolic coordinates); None compares latents directly."""
+        return None
+
+    # --- data ---------------------------------------------------------------------------
+    def collate(self, cfg: Any, samples: Sequence[Any], generators: Sequence[torch.Generator] | None) -> Batch:
+        """Build a raw :class:`Batch` (with its layout) from dataset samples, on the CPU.
+
+        ``generators`` (one per sample, seeded by sample and epoch) drive every random choice of
+        training-time augmentation (crops, edge dropping); ``None`` means evaluation: the
+        collate must then be deterministic.
+        """
+        raise NotImplementedError
+
+    def datasets(self) -> dict[str, str]:
+        """Named datasets this modality reads (name -> one-line description)."""
+        return {}
+
+    def load_dataset(self, cfg: Any, source: str | None, *, split: str = "train",
+                     data_root: Path | None = None, skip_bad: bool = False) -> Dataset:
+        """Load a dataset by name (see :meth:`datasets`) or by path; ``None`` = the default.
+
+        ``split`` is ``"train"``, ``"test"`` or ``"all"``. Samples expose ``.label`` (int or
+        None). Bad samples raise a ``ValueError`` naming them, or are skipped and counted when
+        ``skip_bad`` is True (the count is reported through the dataset's ``skipped`` attribute).
+        """
+        raise NotImplementedError
+
+    def prepare(self, cfg: Any, dataset: Dataset) -> Any:
+        """Compute anything the run must store before training (e.g. feature statistics) and
+        return the updated config. Called once, on the training set."""
+        return cfg
+
+    # --- evaluation ---------------------------------------------------------------------
+    def pool(self, cfg: Any, latents: Tensor, pad: Tensor, batch: Batch) -> Tensor:
+        """Per-sample embedding ``[B, E]`` from token latents ``[R, N, D]`` and padding ``[R, N]``.
+
+        Default: mean over valid tokens, then mean over the rows of a sample.
+        """
+        return mean_pool(latents, pad, batch.layout.rows_per_sample)
+
+    def feature_baseline(self, cfg: Any, dataset: Dataset) -> np.ndarray | None:
+        """Hand-crafted features ``[n, F]`` of every sample for the classical baseline (optional)."""
+        return None
+
+    def labels(self, dataset: Dataset) -> np.ndarray | None:
+        """``[n]`` integer labels of a dataset, or None when it is unlabelled."""
+        labels = getattr(dataset, "labels", None)
+        if labels is None:
+            return None
+        arr = np.asarray(labels)
+        return None if arr.size == 0 or (arr < 0).any() else arr.astype(np.int64)
+
+
+def mean_pool(latents: Tensor, pad: Tensor, rows_per_sample: int = 1) -> Tensor:
+    """Masked mean over tokens, then mean over the ``rows_per_sample`` rows of each sample.
+
+    ``latents``: ``[R, N, D]``; ``pad``: ``[R, N]``. Returns ``[R // rows_per_sample, D]``.
+    """
+    keep = (~pad).unsqueeze(-1).to(latents.dtype)
+    pooled = (latents * keep).sum(1) / keep.sum(1).clamp_min(1.0)
+    return pooled.view(-1, rows_per_sample, pooled.shape[-1]).mean(1)
+
+
+def resolve_data_root(data_root: str | Path | None) -> Path | None:
+    """``--data-root`` if given, else ``$JEPA_DOMAINS_DATA``, else None."""
+    import os
+
+    value = data_root or os.environ.get("JEPA_DOMAINS_DATA")
+    return Path(value).expanduser() if value else None

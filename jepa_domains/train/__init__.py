@@ -1,0 +1,1 @@
+"""Training: config, the Fabric loop, checkpoints."""

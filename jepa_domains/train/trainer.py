@@ -1,0 +1,244 @@
+"""One training loop for every modality, on Lightning Fabric.
+
+step -> backward -> clip -> optimiser -> EMA -> schedules -> log -> checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning_fabric import Fabric
+from lightning_fabric.loggers import CSVLogger, TensorBoardLogger
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from jepa_domains.core.schedules import cosine_ramp, linear_ramp, warmup_cosine
+from jepa_domains.modalities.base import resolve_data_root
+from jepa_domains.train import checkpoint as ckpt
+from jepa_domains.train.build import build
+from jepa_domains.train.config import RunConfig, from_dict, save_yaml, to_dict
+from jepa_domains.train.loader import KeyedDataset, MaskingCollator, ShardedBatchSampler
+
+COLLAPSE_STD = 1e-2
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the message names the step and the samples."""
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    steps: int
+    final_loss: float
+    wall_seconds: float
+    samples_per_second: float
+    skipped_steps: int
+
+
+def make_fabric(cfg: RunConfig, loggers: list | None = None) -> Fabric:
+    t = cfg.train
+    precision = t.precision
+    if precision == "auto":
+        precision = "bf16-mixed" if torch.cuda.is_available() and t.accelerator in ("auto", "gpu", "cuda") else "32-true"
+    return Fabric(accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes, strategy=t.strategy,
+                  precision=precision, loggers=loggers or [])
+
+
+def default_run_dir(cfg: RunConfig) -> Path:
+    return Path("runs") / f"{cfg.modality_name}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def param_groups(model: torch.nn.Module) -> list[dict[str, Any]]:
+    """Weight decay on matrices only; biases, norms and tokens go undecayed (I-JEPA)."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 else no_decay).append(p)
+    return [{"params": decay, "wd_scale": 1.0}, {"params": no_decay, "wd_scale": 0.0, "weight_decay": 0.0}]
+
+
+class Trainer:
+    """Runs (or resumes) the pretraining of one config into ``run_dir``."""
+
+    def __init__(self, cfg: RunConfig, run_dir: Path | None = None, resume: Path | None = None) -> None:
+        self.resume_state = None
+        if resume is not None:
+            self.resume_state = ckpt.load(resume)
+            cfg = from_dict(RunConfig, self.resume_state["config"])
+            run_dir = run_dir or (Path(resume) if Path(resume).is_dir() else Path(resume).parent.parent)
+        self.cfg = cfg
+        self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(cfg)
+
+    # -- pieces --------------------------------------------------------------------------
+    def _setup(self) -> None:
+        cfg = self.cfg
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        loggers = [CSVLogger(self.run_dir, name="logs", version=""),
+                   TensorBoardLogger(self.run_dir, name="tensorboard", version="")]
+        self.fabric = make_fabric(cfg, loggers)
+        self.fabric.launch()
+        self.fabric.seed_everything(cfg.train.seed, verbose=False)
+        built = build(cfg)
+        self.adapter, self.options, self.masker = built.adapter, built.options, built.masker
+        data_root = resolve_data_root(cfg.data.data_root)
+        self.dataset = self.adapter.load_dataset(self.options, cfg.data.source, split="train",
+                                                 data_root=data_root, skip_bad=cfg.data.skip_bad)
+        if self.resume_state is None:
+            self.options = self.adapter.prepare(self.options, self.dataset)
+            cfg.modality = dataclasses.asdict(self.options)
+            built = build(cfg)  # rebuild so that prepared statistics reach the tokenizer
+            self.masker = built.masker
+        model = built.model
+        if self.fabric.global_rank == 0:
+            save_yaml(cfg, self.run_dir / "config.yaml")
+        optimizer = torch.optim.AdamW(param_groups(model), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
+                                      betas=(cfg.optim.beta1, cfg.optim.beta2))
+        self.step = 0
+        if self.resume_state is not None:
+            model.load_state_dict(self.resume_state["model"])
+            optimizer.load_state_dict(self.resume_state["optimizer"])
+            self.step = int(self.resume_state["step"])
+            torch.set_rng_state(self.resume_state["torch_rng"])
+        self.model, self.optimizer = self.fabric.setup(model, optimizer)
+        self.loader = self._loader()
+
+    def _loader(self) -> DataLoader:
+        cfg = self.cfg
+        world = self.fabric.world_size
+        sampler = ShardedBatchSampler(num_samples=len(self.dataset), global_batch=cfg.data.batch_size,
+                                      rank=self.fabric.global_rank, world_size=world, seed=cfg.train.seed,
+                                      start_batch=self.step * cfg.optim.accumulate, accumulate=cfg.optim.accumulate)
+        collator = MaskingCollator(self.adapter, self.options, self.masker, seed=cfg.train.seed,
+                                   total_steps=cfg.train.steps)
+        return DataLoader(KeyedDataset(self.dataset), batch_sampler=sampler, collate_fn=collator,
+                          num_workers=cfg.data.num_workers, persistent_workers=cfg.data.num_workers > 0,
+                          pin_memory=self.fabric.device.type == "cuda")
+
+    def _apply_schedules(self) -> dict[str, float]:
+        o, t = self.cfg.optim, self.cfg.train
+        lr = warmup_cosine(self.step, total=t.steps, warmup=o.warmup_steps, peak=o.lr, final=o.min_lr)
+        wd = cosine_ramp(self.step, total=t.steps, start=o.weight_decay, end=o.final_weight_decay)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+            group["weight_decay"] = wd * group["wd_scale"]
+        return {"lr": lr, "weight_decay": wd}
+
+    def momentum(self) -> float:
+        ob = self.cfg.objective
+        return linear_ramp(self.step, total=self.cfg.train.steps, start=ob.ema_start, end=ob.ema_end)
+
+    def save(self, name: str = "last.pt") -> None:
+        if self.fabric.global_rank != 0:
+            return
+        state = {
+            "format_version": ckpt.FORMAT_VERSION,
+            "model": ckpt.clean_state_dict(self.model.state_dict()),
+            "optimizer": self.optimizer.state_dict(),
+            "step": self.step,
+            "torch_rng": torch.get_rng_state(),
+            "config": to_dict(self.cfg),
+        }
+        ckpt.save_atomic(state, self.run_dir / "checkpoints" / name)
+
+    # -- loop ----------------------------------------------------------------------------
+    def fit(self, stop_at: int | None = None) -> RunResult:
+        """Train to ``cfg.train.steps``; ``stop_at`` ends early (checkpoint written), as an
+        interruption would, so that a later ``--resume`` continues the same schedule."""
+        self._setup()
+        cfg, fabric = self.cfg, self.fabric
+        accumulate, total = cfg.optim.accumulate, cfg.train.steps
+        if fabric.global_rank == 0:
+            print(f"[jepa-domains] {cfg.modality_name}: {len(self.dataset)} training samples "
+                  f"({_describe(self.dataset)}); run dir {self.run_dir}")
+        batches = iter(self.loader)
+        bar = tqdm(total=total, initial=self.step, disable=not cfg.train.progress or fabric.global_rank != 0,
+                   desc=f"train {cfg.modality_name}", dynamic_ncols=True)
+        start, samples, skipped, last_loss = time.perf_counter(), 0, 0, float("nan")
+        self.model.train()
+        end = total if stop_at is None else min(total, stop_at)
+        while self.step < end:
+            sched = self._apply_schedules()
+            want_diag = self.step % max(1, cfg.train.diagnostics_every) == 0
+            logs: dict[str, torch.Tensor] = {}
+            keys_seen = []
+            finite = True
+            for micro in range(accumulate):
+                batch, plan, keys = next(batches)
+                keys_seen.extend(keys)
+                batch, plan = batch.to(fabric.device), plan.to(fabric.device)
+                with fabric.no_backward_sync(self.model, enabled=micro < accumulate - 1):
+                    out = self.model(batch, plan, seed=self.step, diagnostics=want_diag and micro == 0)
+                    if not torch.isfinite(out.loss.detach()).item():
+                        finite = False
+                        break
+                    fabric.backward(out.loss / accumulate)
+                logs = {**out.logs, **logs} if micro else dict(out.logs)
+                samples += len(keys) * fabric.world_size
+            if not finite:
+                ids = sorted({k.index for k in keys_seen})[:8]
+                message = (f"non-finite loss at step {self.step} (epoch {keys_seen[0].epoch}, samples {ids}...)")
+                if cfg.train.nonfinite != "skip":
+                    raise NonFiniteLossError(message + "; set train.nonfinite=skip to skip such batches")
+                warnings.warn(message + ": batch skipped", stacklevel=1)
+                self.optimizer.zero_grad(set_to_none=True)
+                skipped += 1
+                self.step += 1
+                bar.update(1)
+                continue
+            if cfg.optim.clip_grad > 0:
+                fabric.clip_gradients(self.model, self.optimizer, max_norm=cfg.optim.clip_grad)
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            momentum = self.momentum()
+            self.model.update_target(momentum)
+            self.step += 1
+            last_loss = float(logs["loss"])
+            bar.update(1)
+            if self.step % cfg.train.log_every == 0 or self.step == total or want_diag:
+                metrics = {k: float(v) for k, v in logs.items()}
+                rate = samples / max(1e-9, time.perf_counter() - start)
+                metrics.update(sched, momentum=momentum, samples_per_second=rate)
+                fabric.log_dict(metrics, step=self.step)
+                bar.set_postfix(loss=f"{last_loss:.4f}", lr=f"{sched['lr']:.2e}", sps=f"{rate:.0f}")
+                if "target_std" in metrics and metrics["target_std"] < COLLAPSE_STD and fabric.global_rank == 0:
+                    warnings.warn(f"step {self.step}: target std {metrics['target_std']:.2e} — "
+                                  "representations look collapsed", stacklevel=1)
+            if self.step % cfg.train.checkpoint_every == 0 or self.step == end:
+                self.save()
+        bar.close()
+        wall = time.perf_counter() - start
+        for logger in fabric.loggers:
+            logger.finalize("success")
+        result = RunResult(run_dir=self.run_dir, steps=self.step, final_loss=last_loss, wall_seconds=wall,
+                           samples_per_second=samples / max(wall, 1e-9), skipped_steps=skipped)
+        if fabric.global_rank == 0:
+            summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(result).items()}
+            summary["dataset"] = _describe(self.dataset)
+            summary["skipped_samples"] = int(getattr(self.dataset, "skipped", 0))
+            (self.run_dir / "run.json").write_text(json.dumps(summary, indent=2, default=_json_default))
+        return result
+
+
+def _describe(dataset: Any) -> str:
+    return str(getattr(dataset, "description", type(dataset).__name__))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return str(value)
+
+
+def train(cfg: RunConfig, run_dir: Path | None = None, resume: Path | None = None) -> RunResult:
+    """Pretrain ``cfg`` (or resume the run at ``resume``) and return a summary."""
+    return Trainer(cfg, run_dir=run_dir, resume=resume).fit()
