@@ -8,9 +8,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from jepa_domains.cli.bench import bench_app
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Joint-Embedding Predictive Architectures for audio, point clouds, graphs, "
                        "trajectories and time series.")
+app.add_typer(bench_app, name="bench")
 
 
 def fail(message: str) -> None:
@@ -66,7 +69,7 @@ def train(
     """Pretrain a JEPA encoder on MODALITY."""
     from jepa_domains.registry import get_modality
     from jepa_domains.train.config import GLOBAL_QUICK, resolve
-    from jepa_domains.train.trainer import NonFiniteLossError, train as run_training
+    from jepa_domains.train.trainer import train as run_training
 
     with user_errors():
         overrides = list(set_ or [])
@@ -89,7 +92,79 @@ def train(
     typer.echo(f"done: {result.steps} steps in {result.wall_seconds:.1f}s "
                f"({result.samples_per_second:.1f} samples/s), final loss {result.final_loss:.4f}; "
                f"run saved in {result.run_dir}")
-    _ = NonFiniteLossError
+
+
+@app.command("eval")
+def evaluate(
+    run: Annotated[Path, typer.Argument(help="run directory (or checkpoint file)")],
+    task: Annotated[str, typer.Option(help="downstream protocol: classify | forecast | ... (per modality)")] = "classify",
+    data: Annotated[Optional[str], typer.Option(help="dataset to evaluate on (default: the pretraining set)")] = None,
+    data_root: Annotated[Optional[Path], typer.Option(help="folder of benchmark data (or $JEPA_DOMAINS_DATA)")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("--option", help="protocol option key=value, e.g. horizons=[96]")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="JSON file for the result rows (default RUN/eval-TASK.json)")] = None,
+) -> None:
+    """Evaluate a pretrained encoder, frozen, against its baselines."""
+    import json
+
+    from jepa_domains.eval.embed import load_run
+    from jepa_domains.train.config import parse_override
+
+    with user_errors():
+        loaded = load_run(run)
+        protocols = loaded.adapter.protocols()
+        if task not in protocols:
+            fail(f"modality {loaded.cfg.modality_name!r} has no task {task!r}; known: {', '.join(protocols)}")
+        kwargs = dict(parse_override(o) for o in option or [])
+        for key, value in list(kwargs.items()):
+            if isinstance(value, list):
+                kwargs[key] = tuple(value)
+        rows = protocols[task](run, source=data, data_root=data_root, **kwargs)
+    typer.echo(format_table(rows))
+    target = out or (loaded.run_dir / f"eval-{task}.json")
+    target.write_text(json.dumps(rows, indent=2))
+    typer.echo(f"rows written to {target}")
+
+
+@app.command()
+def embed(
+    run: Annotated[Path, typer.Argument(help="run directory (or checkpoint file)")],
+    data: Annotated[Optional[str], typer.Option(help="dataset name or path (default: the pretraining set)")] = None,
+    out: Annotated[Path, typer.Option(help="output .npz with X [n, E], y and ids")] = Path("embeddings.npz"),
+    split: Annotated[str, typer.Option(help="train | test | all")] = "all",
+    data_root: Annotated[Optional[Path], typer.Option(help="folder of benchmark data (or $JEPA_DOMAINS_DATA)")] = None,
+    batch_size: Annotated[int, typer.Option(help="samples per forward pass")] = 64,
+) -> None:
+    """Write frozen embeddings of a dataset (with sample ids, joinable to the inputs)."""
+    import numpy as np
+
+    from jepa_domains.eval.embed import extract, load_run
+    from jepa_domains.modalities.base import resolve_data_root
+
+    with user_errors():
+        loaded = load_run(run)
+        root = resolve_data_root(data_root or loaded.cfg.data.data_root)
+        dataset = loaded.adapter.load_dataset(loaded.options, data if data is not None else loaded.cfg.data.source,
+                                              split=split, data_root=root)
+        emb = extract(loaded.encoder, loaded.adapter, loaded.options, dataset, batch_size=batch_size)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {"X": emb.X, "ids": np.asarray([str(i) for i in emb.ids])}
+    if emb.y is not None:
+        arrays["y"] = emb.y
+    np.savez(out, **arrays)
+    typer.echo(f"{emb.X.shape[0]} embeddings of width {emb.X.shape[1]} written to {out}")
+
+
+def format_table(rows: list[dict]) -> str:
+    """Rows of dicts as an aligned text table (columns in first-seen order)."""
+    if not rows:
+        return "(no rows)"
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    cells = [[f"{r.get(c, ''):.4f}" if isinstance(r.get(c), float) else str(r.get(c, "")) for c in columns]
+             for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
 
 
 def _run(fn):

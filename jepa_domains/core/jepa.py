@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from jepa_domains.core.batch import Batch
+from jepa_domains.core.distributed import gather_with_grad
 from jepa_domains.core.ema import ema_update
 from jepa_domains.core.losses import latent_loss
 from jepa_domains.core.predictor import Predictor
@@ -123,9 +124,11 @@ class JEPA(nn.Module):
         keep = ~target_pad
         keep_full = (~pad).unsqueeze(-1).float()
         pooled = (full * keep_full).sum(1) / keep_full.sum(1).clamp_min(1.0)            # [R, D]
+        # batch statistics over the global batch under data parallelism (identity otherwise)
+        pooled = gather_with_grad(pooled)
         return {
-            "target_std": target[keep].float().std(0).mean(),
-            "pred_std": pred[keep].float().std(0).mean(),
+            "target_std": gather_with_grad(target[keep].float()).std(0).mean(),
+            "pred_std": gather_with_grad(pred[keep].float()).std(0).mean(),
             "effective_rank": effective_rank(pooled) if pooled.shape[0] > 1 else torch.ones(()),
         }
 

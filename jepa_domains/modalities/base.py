@@ -3,7 +3,7 @@ masker, collate, dataset readers, pooling and downstream tasks. The core never i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -96,6 +96,13 @@ class ModalityAdapter:
         Default: mean over valid tokens, then mean over the rows of a sample.
         """
         return mean_pool(latents, pad, batch.layout.rows_per_sample)
+
+    def protocols(self) -> dict[str, Callable[..., list[dict[str, Any]]]]:
+        """Downstream protocols by task name: ``fn(run_dir, *, source, data_root, **options)``
+        returning result rows. The default offers the train/test classification probe."""
+        from jepa_domains.eval.protocols import classify_run
+
+        return {"classify": classify_run} if "classify" in self.tasks else {}
 
     def feature_baseline(self, cfg: Any, dataset: Dataset) -> np.ndarray | None:
         """Hand-crafted features ``[n, F]`` of every sample for the classical baseline (optional)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 from lightning_fabric import Fabric
-from lightning_fabric.loggers import CSVLogger, TensorBoardLogger
+from lightning_fabric.loggers import TensorBoardLogger
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
@@ -25,10 +25,16 @@ from jepa_domains.core.schedules import cosine_ramp, linear_ramp, warmup_cosine
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.train import checkpoint as ckpt
 from jepa_domains.train.build import build
-from jepa_domains.train.config import RunConfig, from_dict, save_yaml, to_dict
+from jepa_domains.train.config import ConfigError, RunConfig, from_dict, parse_override, save_yaml, set_dotted, to_dict
 from jepa_domains.train.loader import KeyedDataset, MaskingCollator, ShardedBatchSampler
 
 COLLAPSE_STD = 1e-2
+
+# Keys a resumed run may change: where and how it runs, never what it computes. Changing the
+# number of processes is safe because the data order and the masks depend only on
+# (seed, epoch, sample index) and the global batch size, not on the world size.
+RESUME_KEYS = ("train.devices", "train.num_nodes", "train.strategy", "train.accelerator", "train.precision",
+               "train.progress", "data.num_workers", "data.data_root")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -50,8 +56,26 @@ def make_fabric(cfg: RunConfig, loggers: list | None = None) -> Fabric:
     precision = t.precision
     if precision == "auto":
         precision = "bf16-mixed" if torch.cuda.is_available() and t.accelerator in ("auto", "gpu", "cuda") else "32-true"
-    return Fabric(accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes, strategy=t.strategy,
+    return Fabric(accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes, strategy=make_strategy(t.strategy),
                   precision=precision, loggers=loggers or [])
+
+
+def make_strategy(name: str) -> Any:
+    """The Fabric strategy for ``train.strategy``.
+
+    ``fsdp`` wraps the online and the EMA target encoder as separate FSDP units: both then have
+    identical flat-parameter layouts, so every rank holds matching shards and the EMA update runs
+    on local shards with no communication. Checkpoints are gathered to one full state dict on
+    rank 0 (``state_dict_type="full"``) so that they load into single-process runs, ``eval`` and
+    ``embed`` unchanged.
+    """
+    if name != "fsdp":
+        return name
+    from lightning_fabric.strategies import FSDPStrategy
+
+    from jepa_domains.core.jepa import Encoder
+
+    return FSDPStrategy(auto_wrap_policy={Encoder}, state_dict_type="full")
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -70,11 +94,24 @@ def param_groups(model: torch.nn.Module) -> list[dict[str, Any]]:
 class Trainer:
     """Runs (or resumes) the pretraining of one config into ``run_dir``."""
 
-    def __init__(self, cfg: RunConfig, run_dir: Path | None = None, resume: Path | None = None) -> None:
+    def __init__(self, cfg: RunConfig | None, run_dir: Path | None = None, resume: Path | None = None,
+                 overrides: list[str] | None = None) -> None:
+        """``overrides`` (``key=value`` strings, only with ``resume``) may change the keys in
+        :data:`RESUME_KEYS`, e.g. ``train.devices=1`` to continue a 2-process run on one."""
         self.resume_state = None
+        if overrides and resume is None:
+            raise ConfigError("overrides are only for resuming; put them in the config of a new run")
         if resume is not None:
             self.resume_state = ckpt.load(resume)
-            cfg = from_dict(RunConfig, self.resume_state["config"])
+            self.resume_path = Path(resume) / "checkpoints" / "last.pt" if Path(resume).is_dir() else Path(resume)
+            tree = self.resume_state["config"]
+            for text in overrides or []:
+                key, value = parse_override(text)
+                if key not in RESUME_KEYS:
+                    raise ConfigError(f"cannot change {key!r} when resuming (it would change the run); "
+                                      f"allowed: {', '.join(RESUME_KEYS)}")
+                set_dotted(tree, key, value)
+            cfg = from_dict(RunConfig, tree)
             run_dir = run_dir or (Path(resume) if Path(resume).is_dir() else Path(resume).parent.parent)
         self.cfg = cfg
         self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(cfg)
@@ -83,8 +120,7 @@ class Trainer:
     def _setup(self) -> None:
         cfg = self.cfg
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        loggers = [CSVLogger(self.run_dir, name="logs", version=""),
-                   TensorBoardLogger(self.run_dir, name="tensorboard", version="")]
+        loggers = [TensorBoardLogger(self.run_dir, name="tensorboard", version="")]
         self.fabric = make_fabric(cfg, loggers)
         self.fabric.launch()
         self.fabric.seed_everything(cfg.train.seed, verbose=False)
@@ -104,12 +140,17 @@ class Trainer:
         optimizer = torch.optim.AdamW(param_groups(model), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
                                       betas=(cfg.optim.beta1, cfg.optim.beta2))
         self.step = 0
+        sharded = self.is_fsdp
         if self.resume_state is not None:
             model.load_state_dict(self.resume_state["model"])
-            optimizer.load_state_dict(self.resume_state["optimizer"])
+            if not sharded:
+                optimizer.load_state_dict(self.resume_state["optimizer"])
             self.step = int(self.resume_state["step"])
             torch.set_rng_state(self.resume_state["torch_rng"])
         self.model, self.optimizer = self.fabric.setup(model, optimizer)
+        if self.resume_state is not None and sharded:
+            # a full optimizer state dict is re-sharded by FSDP, so it must go through Fabric
+            self.fabric.load(self.resume_path, {"optimizer": self.optimizer}, strict=False)
         self.loader = self._loader()
 
     def _loader(self) -> DataLoader:
@@ -137,18 +178,44 @@ class Trainer:
         ob = self.cfg.objective
         return linear_ramp(self.step, total=self.cfg.train.steps, start=ob.ema_start, end=ob.ema_end)
 
+    @property
+    def is_fsdp(self) -> bool:
+        from lightning_fabric.strategies import FSDPStrategy
+
+        return isinstance(self.fabric.strategy, FSDPStrategy)
+
     def save(self, name: str = "last.pt") -> None:
+        """Write the checkpoint once (rank 0), atomically; collective under FSDP, so every rank
+        must call it."""
+        path = self.run_dir / "checkpoints" / name
+        meta = {"format_version": ckpt.FORMAT_VERSION, "step": self.step, "torch_rng": torch.get_rng_state(),
+                "config": to_dict(self.cfg)}
+        if self.is_fsdp:
+            # gathering the full state dict needs every rank; rank 0 writes a temp file, renamed after
+            tmp = path.with_name(path.name + ".fsdp.tmp")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.fabric.save(tmp, {**meta, "model": self.model, "optimizer": self.optimizer})
+            if self.fabric.global_rank == 0:
+                state = torch.load(tmp, weights_only=True)
+                state["model"] = ckpt.clean_state_dict(state["model"])
+                ckpt.save_atomic(state, path)
+                tmp.unlink()
+            self.fabric.barrier()
+            return
         if self.fabric.global_rank != 0:
             return
-        state = {
-            "format_version": ckpt.FORMAT_VERSION,
-            "model": ckpt.clean_state_dict(self.model.state_dict()),
-            "optimizer": self.optimizer.state_dict(),
-            "step": self.step,
-            "torch_rng": torch.get_rng_state(),
-            "config": to_dict(self.cfg),
-        }
-        ckpt.save_atomic(state, self.run_dir / "checkpoints" / name)
+        state = {**meta, "model": ckpt.clean_state_dict(self.model.state_dict()),
+                 "optimizer": self.optimizer.state_dict()}
+        ckpt.save_atomic(state, path)
+
+    def _global_logs(self, logs: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Logged scalars averaged over ranks (one collective). The loss of each rank is
+        already scaled to the global token count, so the mean is the global-batch loss."""
+        names = sorted(logs)
+        values = torch.stack([logs[k].detach().float().reshape(()) for k in names])
+        if self.fabric.world_size > 1:
+            values = self.fabric.all_reduce(values, reduce_op="mean")
+        return dict(zip(names, values.tolist()))
 
     # -- loop ----------------------------------------------------------------------------
     def fit(self, stop_at: int | None = None) -> RunResult:
@@ -178,7 +245,9 @@ class Trainer:
                 batch, plan = batch.to(fabric.device), plan.to(fabric.device)
                 with fabric.no_backward_sync(self.model, enabled=micro < accumulate - 1):
                     out = self.model(batch, plan, seed=self.step, diagnostics=want_diag and micro == 0)
-                    if not torch.isfinite(out.loss.detach()).item():
+                    # every rank must take the same branch, or the next collective hangs
+                    bad = fabric.all_reduce((~torch.isfinite(out.loss.detach())).float(), reduce_op="sum")
+                    if bad.item() > 0:
                         finite = False
                         break
                     fabric.backward(out.loss / accumulate)
@@ -202,13 +271,16 @@ class Trainer:
             momentum = self.momentum()
             self.model.update_target(momentum)
             self.step += 1
-            last_loss = float(logs["loss"])
+            last_loss = float(logs["loss"])  # this rank's share until the next logged (global) value
             bar.update(1)
             if self.step % cfg.train.log_every == 0 or self.step == total or want_diag:
-                metrics = {k: float(v) for k, v in logs.items()}
+                metrics = self._global_logs(logs)
+                last_loss = metrics["loss"]
                 rate = samples / max(1e-9, time.perf_counter() - start)
                 metrics.update(sched, momentum=momentum, samples_per_second=rate)
                 fabric.log_dict(metrics, step=self.step)
+                if fabric.global_rank == 0:
+                    append_metrics(self.run_dir / "metrics.csv", self.step, metrics)
                 bar.set_postfix(loss=f"{last_loss:.4f}", lr=f"{sched['lr']:.2e}", sps=f"{rate:.0f}")
                 if "target_std" in metrics and metrics["target_std"] < COLLAPSE_STD and fabric.global_rank == 0:
                     warnings.warn(f"step {self.step}: target std {metrics['target_std']:.2e} — "
@@ -227,6 +299,27 @@ class Trainer:
             summary["skipped_samples"] = int(getattr(self.dataset, "skipped", 0))
             (self.run_dir / "run.json").write_text(json.dumps(summary, indent=2, default=_json_default))
         return result
+
+
+def append_metrics(path: Path, step: int, metrics: dict[str, float]) -> None:
+    """Append ``step,name,value`` rows (long format, so resumed runs extend the same file and
+    metrics logged only at some steps need no empty columns)."""
+    new = not path.exists()
+    with path.open("a") as fh:
+        if new:
+            fh.write("step,name,value\n")
+        fh.writelines(f"{step},{name},{value!r}\n" for name, value in sorted(metrics.items()))
+
+
+def read_metrics(path: str | Path) -> dict[str, list[tuple[int, float]]]:
+    """``metrics.csv`` of a run as ``{name: [(step, value), ...]}``, later writes winning."""
+    series: dict[str, dict[int, float]] = {}
+    with Path(path).open() as fh:
+        next(fh, None)
+        for line in fh:
+            step, name, value = line.rstrip("\n").split(",")
+            series.setdefault(name, {})[int(step)] = float(value)
+    return {name: sorted(points.items()) for name, points in series.items()}
 
 
 def _describe(dataset: Any) -> str:

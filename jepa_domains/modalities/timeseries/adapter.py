@@ -1,0 +1,210 @@
+"""The time-series modality (TS-JEPA, PatchTST conventions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from jepa_domains.core import Layout, RandomMasker, SpanMasker
+from jepa_domains.core.maskers import Masker
+from jepa_domains.data.timeseries_readers import Series, shipped_ucr_uea
+from jepa_domains.modalities.base import ModalityAdapter
+from jepa_domains.modalities.timeseries.datasets import (
+    ETT_NAMES,
+    SeriesDataset,
+    check_series,
+    load_long_series,
+    load_ts_split,
+    resolve_source,
+    synthetic_dataset,
+    window_series,
+)
+from jepa_domains.modalities.timeseries.tokenizer import PatchTokenizer, SeriesBatch, num_patches
+from jepa_domains.registry import register_modality
+
+
+@dataclass
+class TimeSeriesConfig:
+    """Options of the time-series modality (``--set modality.<name>=...``).
+
+    Attributes:
+        patch_len, stride: patching of the time axis (PatchTST: 16 / 8).
+        channel_mode: ``"independent"`` (one token row per channel, shared weights, PatchTST)
+            or ``"mixing"`` (all channels of a patch in one token).
+        embed: ``"linear"`` or ``"conv"`` patch embedding.
+        revin: per-row, per-channel instance normalisation before patching.
+        max_length: longer series are cropped (random crop in training, centre crop in evaluation).
+        mask: ``"random"`` (hide ``mask_ratio`` of the patches), ``"span"`` (``span_targets``
+            contiguous spans) or ``"future"`` (hide the last span: forecasting-style).
+        mask_ratio: ``(min, max)`` fraction hidden by the random masker / per span.
+        span_targets: number of spans of the span masker.
+        window: lookback window length when a long CSV series is cut into samples.
+        window_stride: step between consecutive pretraining windows.
+        channels: input channels (set from the data by ``prepare``; 1 row per channel when
+            independent).
+        impute: linearly interpolate NaN/inf instead of failing.
+    """
+
+    patch_len: int = 16
+    stride: int = 8
+    channel_mode: str = "independent"
+    embed: str = "linear"
+    revin: bool = True
+    max_length: int = 512
+    mask: str = "random"
+    mask_ratio: tuple[float, float] = (0.5, 0.7)
+    span_targets: int = 2
+    window: int = 336
+    window_stride: int = 1
+    channels: int = 1
+    impute: bool = False
+
+    def __post_init__(self) -> None:
+        if self.channel_mode not in ("independent", "mixing"):
+            raise ValueError(f"modality.channel_mode must be 'independent' or 'mixing', got {self.channel_mode!r}")
+        if self.mask not in ("random", "span", "future"):
+            raise ValueError(f"modality.mask must be 'random', 'span' or 'future', got {self.mask!r}")
+        if self.patch_len < 1 or self.stride < 1 or self.max_length < self.patch_len:
+            raise ValueError(f"need patch_len, stride >= 1 and max_length >= patch_len, got "
+                             f"{self.patch_len}, {self.stride}, {self.max_length}")
+
+
+@register_modality("timeseries")
+class TimeSeriesAdapter(ModalityAdapter):
+    """Time series: RevIN + patches -> tokens; random or span masking of patches."""
+
+    Config = TimeSeriesConfig
+    tasks = ("classify", "forecast")
+    default_dataset = "OSULeaf"
+    run_defaults = {"train.steps": 600, "optim.warmup_steps": 60, "data.batch_size": 32}
+    quick_overrides = {"train.steps": 40, "data.batch_size": 16}
+
+    def build_tokenizer(self, cfg: TimeSeriesConfig, dim: int) -> nn.Module:
+        row_channels = 1 if cfg.channel_mode == "independent" else cfg.channels
+        return PatchTokenizer(dim=dim, channels=row_channels, patch_len=cfg.patch_len, stride=cfg.stride,
+                              embed=cfg.embed, revin=cfg.revin)
+
+    def build_masker(self, cfg: TimeSeriesConfig) -> Masker:
+        if cfg.mask == "random":
+            return RandomMasker(ratio=cfg.mask_ratio)
+        if cfg.mask == "span":
+            return SpanMasker(num_targets=cfg.span_targets, target_ratio=(cfg.mask_ratio[0] / cfg.span_targets,
+                                                                          cfg.mask_ratio[1] / cfg.span_targets),
+                              context_ratio=(1.0, 1.0), context_mode="random")
+        return SpanMasker(num_targets=1, target_ratio=cfg.mask_ratio, context_ratio=(1.0, 1.0), future=True)
+
+    # -- data ------------------------------------------------------------------------------
+    def datasets(self) -> dict[str, str]:
+        out = {"synthetic": "SYNTHETIC generated waveform families (6 classes)"}
+        out.update({name: "UCR/UEA set shipped with sktime" for name in shipped_ucr_uea()})
+        out.update({name: "ETT long series (CSV under <data-root>/ett/ETT-small), lookback windows"
+                    for name in ETT_NAMES})
+        return out
+
+    def load_dataset(self, cfg: TimeSeriesConfig, source: str | None, *, split: str = "train",
+                     data_root: Path | None = None, skip_bad: bool = False) -> SeriesDataset:
+        if split not in ("train", "val", "test", "all"):
+            raise ValueError(f"unknown split {split!r}; use train, val, test or all")
+        kind, path = resolve_source(source if source is not None else self.default_dataset, data_root)
+        classes = None
+        if kind == "synthetic":
+            series, description = synthetic_dataset(split), f"SYNTHETIC waveform families ({split})"
+        elif kind in ("shipped", "ts"):
+            train_path, test_path = _ts_pair(path)
+            series, classes = load_ts_split(train_path, test_path, "test" if split == "val" else split,
+                                            train_path.name)
+            origin = "shipped with sktime" if kind == "shipped" else str(train_path.parent)
+            description = f"{train_path.stem.replace('_TRAIN', '')} ({split}, {origin})"
+        else:
+            source_data = load_long_series(path, path.stem)
+            series = window_series(source_data, split=split, window=cfg.window,
+                                   stride=cfg.window_stride if split == "train" else 1)
+            description = f"{path.stem} windows of {cfg.window} ({split})"
+        series, skipped = check_series(series, min_length=cfg.patch_len, impute=cfg.impute, skip_bad=skip_bad)
+        if skipped:
+            print(f"[jepa-domains] timeseries: skipped {skipped} bad series of {description}")
+        return SeriesDataset(series, description=description, class_names=classes, skipped=skipped)
+
+    def prepare(self, cfg: TimeSeriesConfig, dataset: SeriesDataset) -> TimeSeriesConfig:
+        cfg.channels = dataset.channels
+        return cfg
+
+    def collate(self, cfg: TimeSeriesConfig, samples: list[Series], generators) -> SeriesBatch:
+        crops = [_crop(s.values, cfg.max_length, None if generators is None else generators[i])
+                 for i, s in enumerate(samples)]
+        channels = crops[0].shape[0]
+        if any(c.shape[0] != channels for c in crops):
+            bad = next(s.id for s, c in zip(samples, crops) if c.shape[0] != channels)
+            raise ValueError(f"series {bad} has a different channel count from the rest of the batch")
+        if cfg.channel_mode == "mixing" and channels != cfg.channels:
+            raise ValueError(f"series {samples[0].id} has {channels} channels, the model expects {cfg.channels}")
+        length = max(max(c.shape[1] for c in crops), cfg.patch_len)
+        values = torch.zeros(len(crops), channels, length)
+        for i, c in enumerate(crops):
+            values[i, :, : c.shape[1]] = torch.from_numpy(c)
+        lengths = torch.tensor([c.shape[1] for c in crops])
+        rows_per_sample = 1
+        if cfg.channel_mode == "independent":
+            values = values.reshape(len(crops) * channels, 1, length)
+            lengths = lengths.repeat_interleave(channels)
+            rows_per_sample = channels
+        n = num_patches(length, cfg.patch_len, cfg.stride)
+        valid = ((lengths - cfg.patch_len) // cfg.stride + 1).clamp(1, n)
+        labels = None if any(s.label is None for s in samples) else torch.tensor([s.label for s in samples])
+        return SeriesBatch(layout=Layout((n,), valid=valid, rows_per_sample=rows_per_sample), labels=labels,
+                           ids=[s.id for s in samples], values=values, lengths=lengths)
+
+    # -- evaluation ------------------------------------------------------------------------
+    def protocols(self):
+        from jepa_domains.modalities.timeseries.evaluate import forecast_run
+
+        return {**super().protocols(), "forecast": forecast_run}
+
+    def pool(self, cfg: TimeSeriesConfig, latents: Tensor, pad: Tensor, batch: SeriesBatch) -> Tensor:
+        """Masked mean over patches per row; channel rows of a sample are concatenated
+        (``[B, C * D]``) so that channel identity survives."""
+        keep = (~pad).unsqueeze(-1).to(latents.dtype)
+        rows = (latents * keep).sum(1) / keep.sum(1).clamp_min(1.0)
+        return rows.reshape(-1, batch.layout.rows_per_sample * rows.shape[-1])
+
+    def feature_baseline(self, cfg: TimeSeriesConfig, dataset: SeriesDataset) -> np.ndarray:
+        """Raw values resampled to 64 steps per channel, after per-channel standardisation."""
+        feats = []
+        for s in dataset:
+            x = s.values[:, : cfg.max_length].astype(np.float64)
+            x = (x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + 1e-8)
+            grid = np.linspace(0, x.shape[1] - 1, 64)
+            feats.append(np.concatenate([np.interp(grid, np.arange(x.shape[1]), ch) for ch in x]))
+        return np.stack(feats).astype(np.float32)
+
+
+def _ts_pair(path: Path) -> tuple[Path, Path | None]:
+    """``NAME_TRAIN.ts`` and ``NAME_TEST.ts`` from a folder, either file, or a lone ``.ts``."""
+    if path.is_dir():
+        trains = sorted(path.glob("*_TRAIN.ts"))
+        if not trains:
+            raise FileNotFoundError(f"no *_TRAIN.ts file in {path}")
+        train = trains[0]
+    elif "_TEST" in path.name:
+        train = path.with_name(path.name.replace("_TEST", "_TRAIN"))
+    else:
+        train = path
+    if not train.is_file():
+        raise FileNotFoundError(f"no .ts file at {train}")
+    test = train.with_name(train.name.replace("_TRAIN", "_TEST"))
+    return train, (test if test != train and test.is_file() else None)
+
+
+def _crop(values: np.ndarray, max_length: int, generator: torch.Generator | None) -> np.ndarray:
+    length = values.shape[1]
+    if length <= max_length:
+        return values
+    if generator is None:
+        start = (length - max_length) // 2
+    else:
+        start = int(torch.randint(0, length - max_length + 1, (), generator=generator))
+    return values[:, start : start + max_length]
