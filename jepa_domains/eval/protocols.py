@@ -39,7 +39,8 @@ def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: s
     run = load_run(run_dir)
     source = source if source is not None else run.cfg.data.source
     root = resolve_data_root(data_root or run.cfg.data.data_root)
-    splits = {s: run.adapter.load_dataset(run.options, source, split=s, data_root=root) for s in ("train", "test")}
+    splits = {s: run.adapter.load_dataset(run.options, source, split=s, data_root=root, skip_bad=run.cfg.data.skip_bad)
+              for s in ("train", "test")}
     labels = {s: run.adapter.labels(d) for s, d in splits.items()}
     if labels["train"] is None or labels["test"] is None:
         raise ValueError(f"dataset {source or run.adapter.default_dataset!r} has no labels to probe")

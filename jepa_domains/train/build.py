@@ -42,8 +42,13 @@ def build_model(adapter: ModalityAdapter, options: Any, cfg: RunConfig) -> JEPA:
                 target_head=target_head)
 
 
-def build(cfg: RunConfig) -> Built:
+def adapter_and_options(cfg: RunConfig) -> tuple[ModalityAdapter, Any]:
+    """The run's adapter and its typed options (no model built)."""
     adapter = get_modality(cfg.modality_name)
-    options = modality_options(adapter.Config, cfg.modality)
+    return adapter, modality_options(adapter.Config, cfg.modality)
+
+
+def build(cfg: RunConfig) -> Built:
+    adapter, options = adapter_and_options(cfg)
     return Built(adapter=adapter, options=options, model=build_model(adapter, options, cfg),
                  masker=adapter.build_masker(options))

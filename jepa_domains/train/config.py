@@ -186,7 +186,7 @@ def from_dict(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(data) - names
     if unknown:
-        raise ConfigError(f"unknown key {prefix}{sorted(unknown)[0]!r}; known: {', '.join(sorted(names))}")
+        raise ConfigError(f"unknown key '{prefix}{sorted(unknown)[0]}'; known: {', '.join(sorted(names))}")
     kwargs = {}
     for name, value in data.items():
         hint = hints[name]

@@ -22,10 +22,13 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from jepa_domains.core.schedules import cosine_ramp, linear_ramp, warmup_cosine
+from jepa_domains.data.shards import ShardDataset, open_dataset
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.train import checkpoint as ckpt
-from jepa_domains.train.build import build
-from jepa_domains.train.config import ConfigError, RunConfig, from_dict, parse_override, save_yaml, set_dotted, to_dict
+from jepa_domains.train.build import adapter_and_options, build
+from jepa_domains.train.config import (ConfigError, RunConfig, from_dict, modality_options, parse_override, save_yaml,
+                                      set_dotted, to_dict)
+from jepa_domains.train.launch import make_strategy, sync_batch_norm
 from jepa_domains.train.loader import KeyedDataset, MaskingCollator, ShardedBatchSampler
 
 COLLAPSE_STD = 1e-2
@@ -49,6 +52,7 @@ class RunResult:
     wall_seconds: float
     samples_per_second: float
     skipped_steps: int
+    global_rank: int = 0  # every process of a multi-process run returns a result; report from rank 0
 
 
 def make_fabric(cfg: RunConfig, loggers: list | None = None) -> Fabric:
@@ -58,24 +62,6 @@ def make_fabric(cfg: RunConfig, loggers: list | None = None) -> Fabric:
         precision = "bf16-mixed" if torch.cuda.is_available() and t.accelerator in ("auto", "gpu", "cuda") else "32-true"
     return Fabric(accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes, strategy=make_strategy(t.strategy),
                   precision=precision, loggers=loggers or [])
-
-
-def make_strategy(name: str) -> Any:
-    """The Fabric strategy for ``train.strategy``.
-
-    ``fsdp`` wraps the online and the EMA target encoder as separate FSDP units: both then have
-    identical flat-parameter layouts, so every rank holds matching shards and the EMA update runs
-    on local shards with no communication. Checkpoints are gathered to one full state dict on
-    rank 0 (``state_dict_type="full"``) so that they load into single-process runs, ``eval`` and
-    ``embed`` unchanged.
-    """
-    if name != "fsdp":
-        return name
-    from lightning_fabric.strategies import FSDPStrategy
-
-    from jepa_domains.core.jepa import Encoder
-
-    return FSDPStrategy(auto_wrap_policy={Encoder}, state_dict_type="full")
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -124,17 +110,21 @@ class Trainer:
         self.fabric = make_fabric(cfg, loggers)
         self.fabric.launch()
         self.fabric.seed_everything(cfg.train.seed, verbose=False)
-        built = build(cfg)
-        self.adapter, self.options, self.masker = built.adapter, built.options, built.masker
+        # Data first: ``prepare`` may measure statistics the tokenizer is built from.
+        self.adapter, self.options = adapter_and_options(cfg)
         data_root = resolve_data_root(cfg.data.data_root)
-        self.dataset = self.adapter.load_dataset(self.options, cfg.data.source, split="train",
-                                                 data_root=data_root, skip_bad=cfg.data.skip_bad)
+        self.dataset = open_dataset(self.adapter, self.options, cfg.data.source, split="train",
+                                    data_root=data_root, skip_bad=cfg.data.skip_bad)
         if self.resume_state is None:
-            self.options = self.adapter.prepare(self.options, self.dataset)
+            if isinstance(self.dataset, ShardDataset):  # statistics were prepared when sharding
+                prepared = {**dataclasses.asdict(self.options), **self.dataset.prepared}
+                self.options = modality_options(type(self.options), prepared)
+            else:
+                self.options = self.adapter.prepare(self.options, self.dataset)
             cfg.modality = dataclasses.asdict(self.options)
-            built = build(cfg)  # rebuild so that prepared statistics reach the tokenizer
-            self.masker = built.masker
-        model = built.model
+        built = build(cfg)
+        self.masker = built.masker
+        model = sync_batch_norm(built.model, self.fabric)
         if self.fabric.global_rank == 0:
             save_yaml(cfg, self.run_dir / "config.yaml")
         optimizer = torch.optim.AdamW(param_groups(model), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
@@ -142,15 +132,15 @@ class Trainer:
         self.step = 0
         sharded = self.is_fsdp
         if self.resume_state is not None:
-            model.load_state_dict(self.resume_state["model"])
             if not sharded:
+                model.load_state_dict(self.resume_state["model"])
                 optimizer.load_state_dict(self.resume_state["optimizer"])
             self.step = int(self.resume_state["step"])
             torch.set_rng_state(self.resume_state["torch_rng"])
         self.model, self.optimizer = self.fabric.setup(model, optimizer)
         if self.resume_state is not None and sharded:
-            # a full optimizer state dict is re-sharded by FSDP, so it must go through Fabric
-            self.fabric.load(self.resume_path, {"optimizer": self.optimizer}, strict=False)
+            # FSDP re-shards full state dicts (weights and optimizer moments) itself: through Fabric
+            self.fabric.load(self.resume_path, {"model": self.model, "optimizer": self.optimizer}, strict=False)
         self.loader = self._loader()
 
     def _loader(self) -> DataLoader:
@@ -292,7 +282,8 @@ class Trainer:
         for logger in fabric.loggers:
             logger.finalize("success")
         result = RunResult(run_dir=self.run_dir, steps=self.step, final_loss=last_loss, wall_seconds=wall,
-                           samples_per_second=samples / max(wall, 1e-9), skipped_steps=skipped)
+                           samples_per_second=samples / max(wall, 1e-9), skipped_steps=skipped,
+                           global_rank=fabric.global_rank)
         if fabric.global_rank == 0:
             summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(result).items()}
             summary["dataset"] = _describe(self.dataset)
@@ -332,6 +323,8 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def train(cfg: RunConfig, run_dir: Path | None = None, resume: Path | None = None) -> RunResult:
-    """Pretrain ``cfg`` (or resume the run at ``resume``) and return a summary."""
-    return Trainer(cfg, run_dir=run_dir, resume=resume).fit()
+def train(cfg: RunConfig | None, run_dir: Path | None = None, resume: Path | None = None,
+          overrides: list[str] | None = None) -> RunResult:
+    """Pretrain ``cfg`` (or resume the run at ``resume``, with launch ``overrides``) and return
+    a summary."""
+    return Trainer(cfg, run_dir=run_dir, resume=resume, overrides=overrides).fit()

@@ -1,0 +1,56 @@
+"""Time x frequency patch tokenizer for log-mel spectrograms (AudioMAE / A-JEPA)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from jepa_domains.core.positions import sincos_2d
+from jepa_domains.core.tokens import Tokens
+from jepa_domains.modalities.audio.collate import AudioBatch
+from jepa_domains.modalities.audio.config import AudioConfig
+from jepa_domains.modalities.audio.features import LogMelFrontEnd, normalise
+
+
+class SpectrogramPatchTokenizer(nn.Module):
+    """Cuts the ``[T * patch_time, n_mels]`` spectrogram into non-overlapping patches with a
+    strided ``Conv2d`` and adds fixed 2-D sin-cos positions of the ``(T, F)`` grid.
+
+    Tokens are row-major over (time, frequency): token ``t * F + f`` is time patch ``t``,
+    frequency patch ``f`` (so core 2-D maskers see time as the first axis).
+
+    Args:
+        cfg: audio options (patch sizes, grid, feature path, normalisation statistics).
+        dim: token width ``D`` (divisible by 4 for the 2-D positions).
+    """
+
+    def __init__(self, *, cfg: AudioConfig, dim: int) -> None:
+        super().__init__()
+        if dim % 4 != 0:
+            raise ValueError(f"audio tokens need a width divisible by 4 (2-D sin-cos positions), got {dim}")
+        self.cfg = cfg
+        self.grid = (cfg.grid_time, cfg.grid_freq)
+        self.proj = nn.Conv2d(1, dim, kernel_size=(cfg.patch_time, cfg.patch_freq),
+                              stride=(cfg.patch_time, cfg.patch_freq))
+        self.register_buffer("pos", sincos_2d(*self.grid, dim), persistent=False)  # [N, D]
+        # The batched front end has no parameters; it exists only on the device path.
+        self.front_end = LogMelFrontEnd(cfg=cfg) if cfg.feature_path == "device" else None
+
+    def spectrogram(self, batch: AudioBatch) -> torch.Tensor:
+        """``[R, 1, T * patch_time, n_mels]`` normalised log-mel, zero on padded frames."""
+        if batch.features is not None:
+            return batch.features
+        if self.front_end is None or batch.waves is None:
+            raise ValueError("AudioBatch has neither features nor waves for this tokenizer's feature_path")
+        fb = normalise(self.front_end(batch.waves)[:, : self.cfg.grid_frames], self.cfg)   # [R, T', M]
+        frame = torch.arange(fb.shape[1], device=fb.device)
+        keep = frame.unsqueeze(0) < batch.num_frames.to(fb.device).unsqueeze(1)           # [R, T']
+        return (fb * keep.unsqueeze(-1)).unsqueeze(1)
+
+    def forward(self, batch: AudioBatch) -> Tokens:
+        """``batch`` -> ``Tokens`` with ``x``, ``pos``: ``[R, T * F, D]``, ``pad``: ``[R, T * F]``."""
+        spec = self.spectrogram(batch)
+        x = self.proj(spec.to(self.proj.weight.dtype)).flatten(2).transpose(1, 2)          # [R, T*F, D]
+        pos = self.pos.to(x.dtype).unsqueeze(0).expand_as(x)
+        pad = batch.layout.padding_mask(x.shape[0]).to(x.device)
+        return Tokens(x=x, pos=pos, pad=pad)

@@ -1,0 +1,151 @@
+"""Trajectory-specific protocols on frozen encoders: TrajCL / T-JEPA self-similarity search,
+1-NN DTW classification, and next-positions forecasting against constant velocity.
+
+Embedding, probes and ridge heads come from :mod:`jepa_domains.eval`; this module only builds
+the trajectory-shaped inputs and targets of each protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from jepa_domains.data.trajectory_track import Track, TrackDataset
+from jepa_domains.eval.embed import extract
+from jepa_domains.eval.forecast import ridge_fit_predict, select_alpha
+from jepa_domains.eval.similarity import mean_rank, pairwise_euclidean
+from jepa_domains.modalities.trajectory.distances import distance_matrix, downsample_points
+
+PERTURBATIONS = ("downsample", "distort")
+
+
+def perturb(track: Track, kind: str, rate: float, rng: np.random.Generator, noise: float) -> Track:
+    """TrajCL's perturbations: ``downsample`` drops each inner point with probability ``rate``;
+    ``distort`` moves each point with probability ``rate`` by Gaussian noise of std ``noise``."""
+    if kind not in PERTURBATIONS:
+        raise ValueError(f"unknown perturbation {kind!r}; known: {', '.join(PERTURBATIONS)}")
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"perturbation rate must be in [0, 1), got {rate}")
+    if kind == "downsample":
+        keep = rng.random(len(track)) >= rate
+        keep[[0, -1]] = True
+        return replace(track, t=track.t[keep], xy=track.xy[keep])
+    moved = rng.random(len(track)) < rate
+    return replace(track, xy=track.xy + moved[:, None] * rng.normal(0.0, noise, size=track.xy.shape))
+
+
+def twin_sets(dataset: TrackDataset, *, num_queries: int, num_database: int, seed: int = 0,
+              kind: str = "downsample", rate: float = 0.0) -> tuple[TrackDataset, TrackDataset]:
+    """Query and database sets: query ``i`` is the odd-indexed points of a track, database item
+    ``i`` its even-indexed points; database items from ``num_queries`` on are the even halves of
+    other tracks (distractors). Both sides are then perturbed at ``rate``. Tracks need >= 4 points."""
+    usable = [tr for tr in dataset.tracks if len(tr) >= 4]
+    if len(usable) < num_database or num_queries > num_database:
+        raise ValueError(f"need num_queries <= num_database <= {len(usable)} tracks of >= 4 points, got "
+                         f"{num_queries} and {num_database}")
+    rng = np.random.default_rng(seed)
+    chosen = [usable[i] for i in rng.permutation(len(usable))[:num_database]]
+    steps = np.concatenate([np.hypot(*np.diff(tr.xy, axis=0).T) for tr in chosen])
+    noise = float(np.median(steps[steps > 0])) if (steps > 0).any() else 1.0  # one typical step
+    half = lambda tr, start: replace(tr, t=tr.t[start::2], xy=tr.xy[start::2])  # noqa: E731
+    queries = [perturb(half(tr, 1), kind, rate, rng, noise) for tr in chosen[:num_queries]]
+    database = [perturb(half(tr, 0), kind, rate, rng, noise) for tr in chosen]
+    return (TrackDataset(queries, description="similarity queries"),
+            TrackDataset(database, description="similarity database"))
+
+
+def similarity_search(encoders: dict[str, Any], adapter: Any, options: Any, dataset: TrackDataset, *,
+                      num_queries: int = 100, num_database: int = 500, rates: tuple[float, ...] = (0.0, 0.1, 0.3, 0.5),
+                      kinds: tuple[str, ...] = ("downsample",), classical: tuple[str, ...] = ("frechet", "hausdorff", "dtw"),
+                      classical_points: int = 64, seed: int = 0) -> list[dict[str, Any]]:
+    """Mean twin rank of every encoder (Euclidean distance between pooled embeddings) and of the
+    classical distances (on at most ``classical_points`` evenly spaced raw points per track).
+
+    Returns rows ``{perturbation, rate, method, mean_rank}``.
+    """
+    rows = []
+    for kind in kinds:
+        for rate in rates:
+            q, d = twin_sets(dataset, num_queries=num_queries, num_database=num_database, seed=seed,
+                             kind=kind, rate=rate)
+            for name, encoder in encoders.items():
+                eq = extract(encoder, adapter, options, q).X
+                ed = extract(encoder, adapter, options, d).X
+                rows.append({"perturbation": kind, "rate": rate, "method": name,
+                             "mean_rank": mean_rank(pairwise_euclidean(eq, ed))})
+            qp = [downsample_points(tr.xy, classical_points) for tr in q.tracks]
+            dp = [downsample_points(tr.xy, classical_points) for tr in d.tracks]
+            for metric in classical:
+                rows.append({"perturbation": kind, "rate": rate, "method": metric,
+                             "mean_rank": mean_rank(distance_matrix(qp, dp, metric))})
+    return rows
+
+
+def dtw_1nn_accuracy(train: TrackDataset, test: TrackDataset, *, max_points: int = 48, max_train: int | None = None,
+                     max_test: int | None = None, seed: int = 0) -> dict[str, float]:
+    """1-NN classification accuracy with DTW on raw points (tracks capped at ``max_points``
+    points; optional stratification-free random subsets of train/test to keep it tractable)."""
+    rng = np.random.default_rng(seed)
+    tr_idx = np.arange(len(train)) if not max_train or max_train >= len(train) else rng.choice(len(train), max_train, replace=False)
+    te_idx = np.arange(len(test)) if not max_test or max_test >= len(test) else rng.choice(len(test), max_test, replace=False)
+    a = [downsample_points(test.tracks[i].xy, max_points) for i in te_idx]
+    b = [downsample_points(train.tracks[i].xy, max_points) for i in tr_idx]
+    nearest = distance_matrix(a, b, "dtw").argmin(1)
+    pred = train.labels[tr_idx][nearest]
+    return {"accuracy": float((pred == test.labels[te_idx]).mean()), "n_train": len(tr_idx), "n_test": len(te_idx)}
+
+
+def forecast_windows(dataset: TrackDataset, *, history: int = 32, horizon: int = 5,
+                     windows_per_track: int = 4) -> tuple[TrackDataset, np.ndarray, np.ndarray]:
+    """Cut tracks into (history, future) windows at up to ``windows_per_track`` evenly spaced cuts.
+
+    Returns the history windows (a :class:`TrackDataset`), the true future positions relative to
+    each window's last point ``[n, horizon, 2]``, and the constant-velocity prediction of the same
+    ``[n, horizon, 2]`` (last step's velocity times the known future time offsets).
+    """
+    windows, future, constant = [], [], []
+    for tr in dataset.tracks:
+        if len(tr) < 3 + horizon:
+            continue
+        lo, hi = min(len(tr) - horizon, max(3, history)), len(tr) - horizon
+        for cut in np.unique(np.linspace(lo, hi, windows_per_track).astype(int)):
+            h = slice(max(0, cut - history), cut)
+            last, prev = tr.xy[cut - 1], tr.xy[cut - 2]
+            velocity = (last - prev) / max(tr.t[cut - 1] - tr.t[cut - 2], 1e-9)
+            dt = tr.t[cut:cut + horizon] - tr.t[cut - 1]
+            windows.append(replace(tr, t=tr.t[h], xy=tr.xy[h], id=f"{tr.id}@{cut}"))
+            future.append(tr.xy[cut:cut + horizon] - last)
+            constant.append(dt[:, None] * velocity[None, :])
+    if not windows:
+        raise ValueError(f"no track has the {3 + horizon} points a forecasting window needs")
+    return TrackDataset(windows, description="forecast windows"), np.asarray(future), np.asarray(constant)
+
+
+def _errors(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
+    dist = np.hypot(*(pred - true).transpose(2, 0, 1))                 # [n, H]
+    return {"ade": float(dist.mean()), "fde": float(dist[:, -1].mean())}
+
+
+def forecast_next_positions(encoders: dict[str, Any], adapter: Any, options: Any, train: TrackDataset,
+                            test: TrackDataset, *, history: int = 32, horizon: int = 5, seed: int = 0) -> list[dict[str, Any]]:
+    """Average / final displacement errors (coordinate units) of the next ``horizon`` positions.
+
+    Methods: ``constant_velocity``; per encoder, a ridge head on the frozen window embedding
+    (plus the last velocity) predicting the correction to constant velocity. Ridge strength is
+    chosen on a held-out 20 % of the training windows.
+    """
+    wtr, ytr, ctr = forecast_windows(train, history=history, horizon=horizon)
+    wte, yte, cte = forecast_windows(test, history=history, horizon=horizon)
+    rows = [{"method": "constant_velocity", **_errors(cte, yte)}]
+    rng = np.random.default_rng(seed)
+    val = rng.random(len(wtr)) < 0.2
+    for name, encoder in encoders.items():
+        xtr = np.concatenate([extract(encoder, adapter, options, wtr).X, ctr.reshape(len(ctr), -1)], 1)
+        xte = np.concatenate([extract(encoder, adapter, options, wte).X, cte.reshape(len(cte), -1)], 1)
+        rtr = (ytr - ctr).reshape(len(ytr), -1)
+        alpha = select_alpha(xtr[~val], rtr[~val], xtr[val], rtr[val]) if val.any() and (~val).any() else 10.0
+        pred = ridge_fit_predict(xtr, rtr, xte, alpha=alpha).reshape(cte.shape) + cte
+        rows.append({"method": f"ridge[{name}]+cv", **_errors(pred, yte)})
+    return rows

@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from jepa_domains.cli.app import app
+from jepa_domains.data.trajectory_synthetic import synthetic_tracks
+from jepa_domains.data.trajectory_track import Track, TrackDataset
+from jepa_domains.eval.embed import load_run, random_encoder
+from jepa_domains.modalities.trajectory.distances import distance_matrix, paired_distances
+from jepa_domains.modalities.trajectory.evaluate import (
+    dtw_1nn_accuracy,
+    forecast_next_positions,
+    forecast_windows,
+    similarity_search,
+    twin_sets,
+)
+
+
+def _reference(a, b, kind):
+    """Textbook O(n m) double loop."""
+    c = np.linalg.norm(a[:, None] - b[None], axis=-1)
+    if kind == "hausdorff":
+        return max(c.min(1).max(), c.min(0).max())
+    acc = np.full((len(a), len(b)), np.inf)
+    for i in range(len(a)):
+        for j in range(len(b)):
+            prev = 0.0 if i == j == 0 else min(
+                acc[i - 1, j] if i else np.inf, acc[i, j - 1] if j else np.inf,
+                acc[i - 1, j - 1] if i and j else np.inf)
+            acc[i, j] = c[i, j] + prev if kind == "dtw" else max(c[i, j], prev)
+    return acc[-1, -1]
+
+
+@pytest.mark.parametrize("metric", ["dtw", "frechet", "hausdorff"])
+def test_batched_distances_match_the_reference_on_ragged_pairs(metric):
+    rng = np.random.default_rng(0)
+    a = [rng.normal(size=(n, 2)) for n in (3, 7, 5, 1)]
+    b = [rng.normal(size=(m, 2)) for m in (6, 2, 5, 4)]
+    got = paired_distances(a, b, metric)
+    np.testing.assert_allclose(got, [_reference(x, y, metric) for x, y in zip(a, b)], rtol=1e-10)
+
+
+def test_distance_properties():
+    line = np.stack([np.arange(5.0), np.zeros(5)], 1)
+    shifted = line + [0.0, 2.0]
+    d = distance_matrix([line], [line, shifted], "frechet")
+    np.testing.assert_allclose(d, [[0.0, 2.0]])
+    assert distance_matrix([line], [shifted], "dtw")[0, 0] == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="unknown trajectory distance"):
+        paired_distances([line], [line], "edr")
+
+
+def test_twin_sets_use_odd_and_even_points_and_classical_search_finds_twins():
+    ds = synthetic_tracks(num_per_class=10, seed=3)
+    q, d = twin_sets(ds, num_queries=8, num_database=30, seed=0)
+    assert len(q) == 8 and len(d) == 30
+    # twins interleave: the query's first point is the database twin's second original point
+    rows = similarity_search({}, None, None, ds, num_queries=8, num_database=30, rates=(0.0,),
+                             classical=("dtw", "frechet"))
+    assert {r["method"] for r in rows} == {"dtw", "frechet"}
+    for r in rows:
+        assert 1.0 <= r["mean_rank"] <= 1.5  # unperturbed odd/even halves are each other's nearest
+    with pytest.raises(ValueError, match="num_queries <= num_database"):
+        twin_sets(ds, num_queries=50, num_database=30)
+
+
+def test_forecast_windows_constant_velocity_is_exact_on_a_straight_line():
+    t = np.arange(30.0)
+    tracks = [Track(t=t, xy=np.stack([3 * t + k, -t], 1), label=0, id=str(k)) for k in range(4)]
+    windows, future, constant = forecast_windows(TrackDataset(tracks, description="lines"), history=8, horizon=3)
+    assert future.shape == (len(windows), 3, 2) and all(len(w) <= 8 for w in windows.tracks)
+    np.testing.assert_allclose(constant, future)
+    np.testing.assert_allclose(future[0, -1], [9.0, -3.0])
+
+
+def test_dtw_1nn_separates_two_shapes():
+    t = np.arange(20.0)
+    make = lambda k, s: Track(t=t, xy=np.stack([t, s * np.sin(t / 3) + 0.01 * k], 1), label=int(s > 0), id=f"{s}{k}")
+    train = TrackDataset([make(k, s) for k in range(3) for s in (-5, 5)], description="train")
+    test = TrackDataset([make(k + 7, s) for k in range(2) for s in (-5, 5)], description="test")
+    assert dtw_1nn_accuracy(train, test)["accuracy"] == 1.0
+
+
+def test_quick_training_end_to_end_then_frozen_protocols(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "trajectory", "--quick", "--out", str(out),
+                                      "--set", "train.progress=false", "--set", "train.steps=6",
+                                      "--set", "train.checkpoint_every=3", "--set", "model.depth=1"])
+    assert result.exit_code == 0, result.output
+    assert "SYNTHETIC" in result.output and "done: 6 steps" in result.output
+    run = load_run(out)
+    assert run.options.cell_size > 0 and run.options.max_points == 64  # prepared and quick options saved
+    encoders = {"jepa": run.encoder, "random_init": random_encoder(run.cfg, run.adapter, run.options)}
+    ds = run.adapter.load_dataset(run.options, None, split="test")
+    rows = similarity_search(encoders, run.adapter, run.options, ds, num_queries=10, num_database=40,
+                             rates=(0.0, 0.3), classical=("hausdorff",))
+    assert len(rows) == 6 and all(1.0 <= r["mean_rank"] <= 40.0 for r in rows)
+    small = TrackDataset(ds.tracks[:40], description="small")
+    fc = forecast_next_positions(encoders, run.adapter, run.options, small, small, history=16, horizon=3)
+    assert [r["method"] for r in fc] == ["constant_velocity", "ridge[jepa]+cv", "ridge[random_init]+cv"]
+    assert all(np.isfinite(r["ade"]) and r["fde"] >= 0 for r in fc)
+
+
+def test_cli_reports_bad_track_file_clearly(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("track_id,time,x,y\nA,0,0,0\nA,1,1,1\nB,0,5,5\n")
+    result = CliRunner().invoke(app, ["train", "trajectory", "--data", str(path), "--quick", "--out",
+                                      str(tmp_path / "r"), "--set", "train.progress=false"])
+    assert result.exit_code == 2 and "track 'B'" in result.output and "1 point" in result.output
