@@ -8,7 +8,9 @@ import pytest
 import torch
 
 os.environ.setdefault("JEPA_DOMAINS_TEST", "1")
-torch.set_num_threads(min(2, torch.get_num_threads()))
+# Tests use tiny models: one intra-op thread is as fast, deterministic, and immune to OpenMP
+# spin-waiting when subprocess tests (DDP) occupy the other core.
+torch.set_num_threads(1)
 
 TINY = [
     "train.progress=false",

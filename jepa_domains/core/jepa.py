@@ -35,6 +35,13 @@ class Encoder(nn.Module):
         self.transformer = Transformer(dim=dim, depth=depth, num_heads=num_heads, mlp_ratio=mlp_ratio)
         self.dim = dim
 
+    def prepare(self, batch: Batch) -> Batch:
+        """The tokenizer's parameter-free, deterministic preprocessing (e.g. point grouping,
+        log-mel extraction on the device), when it has one. JEPA runs it once per batch and
+        shares the result between the online and the EMA tokenizer."""
+        prepare = getattr(self.tokenizer, "prepare", None)
+        return prepare(batch) if prepare is not None else batch
+
     def tokenize(self, batch: Batch) -> Tokens:
         tokens = self.tokenizer(batch)
         if tokens.x.shape[-1] != self.dim:
@@ -89,6 +96,7 @@ class JEPA(nn.Module):
         self.target_head = target_head
 
     def forward(self, batch: Batch, plan: MaskPlan, *, seed: int = 0, diagnostics: bool = False) -> JEPAOutput:
+        batch = self.encoder.prepare(batch)
         tokens = self.encoder.tokenize(batch)
         context = self.encoder.encode(tokens, plan.context, plan.context_pad)           # [R, Nc, D]
         with torch.no_grad():

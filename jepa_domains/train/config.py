@@ -69,7 +69,12 @@ class DataConfig:
 
 @dataclass
 class TrainConfig:
-    """Loop length, devices and bookkeeping."""
+    """Loop length, devices and bookkeeping.
+
+    ``cpu_threads`` caps torch's intra-op threads (0 keeps torch's default). On a shared CPU
+    where other processes keep cores busy, OpenMP spin-waiting can make 2 threads many times
+    slower than 1 (measured here: 28x on a 2-core machine with one core busy).
+    """
 
     steps: int = 1000
     seed: int = 0
@@ -83,6 +88,7 @@ class TrainConfig:
     precision: str = "auto"
     nonfinite: str = "stop"
     progress: bool = True
+    cpu_threads: int = 0
 
 
 @dataclass
@@ -116,6 +122,8 @@ GLOBAL_QUICK: dict[str, Any] = {
     "model.pred_depth": 1,
     "model.pred_heads": 2,
     "data.batch_size": 16,
+    # 0.996 (I-JEPA) has a ~250-step time constant: longer than a quick run.
+    "objective.ema_start": 0.98,
 }
 
 

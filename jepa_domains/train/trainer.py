@@ -107,6 +107,8 @@ class Trainer:
         cfg = self.cfg
         self.run_dir.mkdir(parents=True, exist_ok=True)
         loggers = [TensorBoardLogger(self.run_dir, name="tensorboard", version="")]
+        if cfg.train.cpu_threads > 0:
+            torch.set_num_threads(cfg.train.cpu_threads)
         self.fabric = make_fabric(cfg, loggers)
         self.fabric.launch()
         self.fabric.seed_everything(cfg.train.seed, verbose=False)

@@ -106,3 +106,33 @@ def test_layout_validation():
     with pytest.raises(ValueError, match="valid"):
         Layout((5,), valid=torch.tensor([6]))
     assert Layout((3, 2), valid=torch.tensor([1])).padding_mask(1).tolist() == [[False, False, True, True, True, True]]
+
+
+def test_parameter_free_preprocessing_runs_once_per_step():
+    import dataclasses as dc
+
+    @dataclass
+    class PrepBatch(Batch):
+        x: torch.Tensor = None
+        prepared: torch.Tensor = None
+
+    class PrepTokenizer(VecTokenizer):
+        calls = 0
+
+        def prepare(self, batch):
+            if batch.prepared is not None:
+                return batch
+            PrepTokenizer.calls += 1
+            return dc.replace(batch, prepared=batch.x * 2)
+
+        def forward(self, batch):
+            batch = self.prepare(batch)
+            return super().forward(dc.replace(batch, x=batch.prepared))
+
+    torch.manual_seed(0)
+    model = JEPA(encoder=Encoder(PrepTokenizer(16), dim=16, depth=1, num_heads=2),
+                 predictor=Predictor(dim=16, pred_dim=8, depth=1, num_heads=2))
+    batch = PrepBatch(layout=Layout((6,), valid=torch.full((2,), 6)), x=torch.randn(2, 6, 3))
+    plan = RandomMasker()(batch.layout, [torch.Generator().manual_seed(i) for i in range(2)])
+    model(batch, plan)
+    assert PrepTokenizer.calls == 1          # shared by the online and the EMA tokenizer

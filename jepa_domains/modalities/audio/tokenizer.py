@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
@@ -46,6 +48,13 @@ class SpectrogramPatchTokenizer(nn.Module):
         frame = torch.arange(fb.shape[1], device=fb.device)
         keep = frame.unsqueeze(0) < batch.num_frames.to(fb.device).unsqueeze(1)           # [R, T']
         return (fb * keep.unsqueeze(-1)).unsqueeze(1)
+
+    def prepare(self, batch: AudioBatch) -> AudioBatch:
+        """Compute the log-mel features once on the device (the front end has no parameters),
+        so that the online and the EMA tokenizer share them."""
+        if batch.features is not None:
+            return batch
+        return dataclasses.replace(batch, features=self.spectrogram(batch))
 
     def forward(self, batch: AudioBatch) -> Tokens:
         """``batch`` -> ``Tokens`` with ``x``, ``pos``: ``[R, T * F, D]``, ``pad``: ``[R, T * F]``."""

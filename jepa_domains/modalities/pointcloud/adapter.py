@@ -94,10 +94,13 @@ class PointCloudConfig:
 
 @dataclass
 class PointCloudBatch(Batch):
-    """Collated clouds: ``points [B, P, 3]`` and, with normals, ``normals [B, P, 3]``."""
+    """Collated clouds: ``points [B, P, 3]`` and, with normals, ``normals [B, P, 3]``;
+    ``groups [B, G, k, C]`` and ``centers [B, G, 3]`` once the tokenizer has grouped them."""
 
     points: Tensor | None = None
     normals: Tensor | None = None
+    groups: Tensor | None = None
+    centers: Tensor | None = None
 
 
 def _choose_points(n_stored: int, n: int, generator: torch.Generator | None) -> Tensor:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import Tensor, nn
 
@@ -73,12 +75,21 @@ class PointGroupTokenizer(nn.Module):
             return group_points(points, self.num_groups, self.group_size, order=self.order,
                                 features=normals if self.use_normals else None)
 
-    def forward(self, batch) -> Tokens:
-        """``batch.points [B, P, 3]`` -> Tokens with ``x, pos [B, G, D]`` and ``pad [B, G]``."""
+    def prepare(self, batch):
+        """Group once (FPS + kNN have no parameters): the batch gains ``groups`` and ``centers``,
+        which the online and the EMA tokenizer then share."""
+        if batch.groups is not None:
+            return batch
         normals = getattr(batch, "normals", None)
         if self.use_normals and normals is None:
             raise ValueError("tokenizer built with use_normals=True but the batch has no normals")
         groups, centers = self.group(batch.points, normals)
+        return dataclasses.replace(batch, groups=groups, centers=centers)
+
+    def forward(self, batch) -> Tokens:
+        """``batch.points [B, P, 3]`` -> Tokens with ``x, pos [B, G, D]`` and ``pad [B, G]``."""
+        batch = self.prepare(batch)
+        groups, centers = batch.groups, batch.centers
         x = self.embed(groups)
         pad = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)
         return Tokens(x=x, pos=self.position(centers), pad=pad)
