@@ -81,14 +81,21 @@ def train(
         if skip_bad:
             overrides.append("data.skip_bad=true")
         if resume is not None:
-            if overrides or config or quick:
-                fail("--resume continues a run with its saved config; drop the other options")
-            result = _run(lambda: run_training(None, run_dir=out, resume=resume))  # type: ignore[arg-type]
+            from jepa_domains.train.trainer import RESUME_KEYS
+
+            launch = [o for o in overrides if o.split("=", 1)[0] in RESUME_KEYS]
+            if len(launch) != len(overrides) or config or quick:
+                fail("--resume continues a run with its saved config; only where it runs may change "
+                     f"(--devices, --num-nodes, --strategy, --precision, --set {'|'.join(RESUME_KEYS)})")
+            result = _run(lambda: run_training(None, run_dir=out, resume=resume,  # type: ignore[arg-type]
+                                               overrides=launch))
         else:
             adapter = get_modality(modality)
             quick_layer = {**GLOBAL_QUICK, **adapter.quick_overrides} if quick else {}
             cfg = resolve(modality, defaults=adapter.run_defaults, quick=quick_layer, file=config, overrides=overrides)
             result = _run(lambda: run_training(cfg, run_dir=out))
+    if result.global_rank != 0:
+        return
     typer.echo(f"done: {result.steps} steps in {result.wall_seconds:.1f}s "
                f"({result.samples_per_second:.1f} samples/s), final loss {result.final_loss:.4f}; "
                f"run saved in {result.run_dir}")
@@ -133,18 +140,33 @@ def embed(
     split: Annotated[str, typer.Option(help="train | test | all")] = "all",
     data_root: Annotated[Optional[Path], typer.Option(help="folder of benchmark data (or $JEPA_DOMAINS_DATA)")] = None,
     batch_size: Annotated[int, typer.Option(help="samples per forward pass")] = 64,
+    devices: Annotated[int, typer.Option(help="processes per node; > 1 writes one .npz per rank into --out")] = 1,
+    num_nodes: Annotated[int, typer.Option(help="number of nodes (with torchrun/SLURM)")] = 1,
+    accelerator: Annotated[str, typer.Option(help="auto | cpu | gpu")] = "auto",
 ) -> None:
     """Write frozen embeddings of a dataset (with sample ids, joinable to the inputs)."""
     import numpy as np
 
+    from jepa_domains.data.shards import open_dataset
     from jepa_domains.eval.embed import extract, load_run
     from jepa_domains.modalities.base import resolve_data_root
 
+    if devices * num_nodes > 1:
+        from jepa_domains.train.launch import embed_distributed
+
+        with user_errors():
+            manifest = embed_distributed(run, out, source=data, split=split, data_root=data_root,
+                                         batch_size=batch_size, devices=devices, num_nodes=num_nodes,
+                                         accelerator=accelerator)
+        if manifest is not None:
+            typer.echo(f"{manifest['num_samples']} embeddings in {manifest['world_size']} per-rank files "
+                       f"written to {out} (join with jepa_domains.train.launch.read_embedding_shards)")
+        return
     with user_errors():
         loaded = load_run(run)
         root = resolve_data_root(data_root or loaded.cfg.data.data_root)
-        dataset = loaded.adapter.load_dataset(loaded.options, data if data is not None else loaded.cfg.data.source,
-                                              split=split, data_root=root)
+        dataset = open_dataset(loaded.adapter, loaded.options, data if data is not None else loaded.cfg.data.source,
+                               split=split, data_root=root)
         emb = extract(loaded.encoder, loaded.adapter, loaded.options, dataset, batch_size=batch_size)
     out.parent.mkdir(parents=True, exist_ok=True)
     arrays = {"X": emb.X, "ids": np.asarray([str(i) for i in emb.ids])}
@@ -152,6 +174,11 @@ def embed(
         arrays["y"] = emb.y
     np.savez(out, **arrays)
     typer.echo(f"{emb.X.shape[0]} embeddings of width {emb.X.shape[1]} written to {out}")
+
+
+from jepa_domains.cli.shard import shard as _shard_command  # noqa: E402
+
+app.command("shard")(_shard_command)
 
 
 def format_table(rows: list[dict]) -> str:

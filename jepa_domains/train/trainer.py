@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from lightning_fabric import Fabric
 from lightning_fabric.loggers import TensorBoardLogger
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from jepa_domains.core.schedules import cosine_ramp, linear_ramp, warmup_cosine
@@ -81,9 +81,12 @@ class Trainer:
     """Runs (or resumes) the pretraining of one config into ``run_dir``."""
 
     def __init__(self, cfg: RunConfig | None, run_dir: Path | None = None, resume: Path | None = None,
-                 overrides: list[str] | None = None) -> None:
+                 overrides: list[str] | None = None, dataset: Dataset | None = None) -> None:
         """``overrides`` (``key=value`` strings, only with ``resume``) may change the keys in
-        :data:`RESUME_KEYS`, e.g. ``train.devices=1`` to continue a 2-process run on one."""
+        :data:`RESUME_KEYS`, e.g. ``train.devices=1`` to continue a 2-process run on one.
+        ``dataset`` trains on samples held in memory instead of ``data.source`` (the run then
+        records ``data.source`` as given, so resuming needs the same ``dataset`` again)."""
+        self.given_dataset = dataset
         self.resume_state = None
         if overrides and resume is None:
             raise ConfigError("overrides are only for resuming; put them in the config of a new run")
@@ -115,8 +118,8 @@ class Trainer:
         # Data first: ``prepare`` may measure statistics the tokenizer is built from.
         self.adapter, self.options = adapter_and_options(cfg)
         data_root = resolve_data_root(cfg.data.data_root)
-        self.dataset = open_dataset(self.adapter, self.options, cfg.data.source, split="train",
-                                    data_root=data_root, skip_bad=cfg.data.skip_bad)
+        self.dataset = self.given_dataset if self.given_dataset is not None else open_dataset(
+            self.adapter, self.options, cfg.data.source, split="train", data_root=data_root, skip_bad=cfg.data.skip_bad)
         if self.resume_state is None:
             if isinstance(self.dataset, ShardDataset):  # statistics were prepared when sharding
                 prepared = {**dataclasses.asdict(self.options), **self.dataset.prepared}

@@ -99,6 +99,12 @@ def test_quick_training_end_to_end_then_frozen_protocols(tmp_path):
     fc = forecast_next_positions(encoders, run.adapter, run.options, small, small, history=16, horizon=3)
     assert [r["method"] for r in fc] == ["constant_velocity", "ridge[jepa]+cv", "ridge[random_init]+cv"]
     assert all(np.isfinite(r["ade"]) and r["fde"] >= 0 for r in fc)
+    # The same protocols at run level, as `jepa-domains eval RUN --task similarity|forecast` calls them.
+    protocols = run.adapter.protocols()
+    assert {"classify", "similarity", "forecast"} <= set(protocols)
+    sim = protocols["similarity"](out, num_queries=8, num_database=30, rates=(0.0,), kinds=("downsample",))
+    assert {r["method"] for r in sim} == {"jepa", "random_init", "frechet", "hausdorff", "dtw"}
+    assert all(r["metric"] == "mean_rank" and 1.0 <= r["value"] <= 30.0 for r in sim)
 
 
 def test_cli_reports_bad_track_file_clearly(tmp_path):

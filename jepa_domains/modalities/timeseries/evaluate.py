@@ -30,7 +30,7 @@ def _windows(values: np.ndarray, lo: int, hi: int, lookback: int, horizon: int, 
     return block[:, :, :lookback], block[:, :, lookback:]
 
 
-def _flatten_rows(options: Any, latents: torch.Tensor, pad: torch.Tensor, batch: Any) -> torch.Tensor:
+def flatten_patch_latents(options: Any, latents: torch.Tensor, pad: torch.Tensor, batch: Any) -> torch.Tensor:
     """Row features for forecasting: all patch latents of a row, flattened (PatchTST's head input)."""
     return (latents * (~pad).unsqueeze(-1)).flatten(1)
 
@@ -41,10 +41,10 @@ def _row_features(run: LoadedRun, encoder: torch.nn.Module, lookbacks: np.ndarra
     if run.options.channel_mode != "independent":
         raise ValueError("forecasting protocol expects channel_mode='independent' (one row per channel)")
     ds = SeriesDataset([Series(lookbacks[i], None, f"w{i}") for i in range(n)], description="windows")
-    return extract(encoder, run.adapter, run.options, ds, batch_size=batch_size, pool=_flatten_rows).X.reshape(n * c, -1)
+    return extract(encoder, run.adapter, run.options, ds, batch_size=batch_size, pool=flatten_patch_latents).X.reshape(n * c, -1)
 
 
-def _normalise(lookbacks: np.ndarray, futures: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def revin_normalise(lookbacks: np.ndarray, futures: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-(window, channel) instance normalisation with the lookback's statistics (RevIN)."""
     mean = lookbacks.mean(-1, keepdims=True)
     std = lookbacks.std(-1, keepdims=True) + EPS
@@ -77,7 +77,7 @@ def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: s
             "val": _windows(data.values, split.val[0] - lookback, split.val[1], lookback, horizon, train_stride),
             "test": _windows(data.values, split.test[0] - lookback, split.test[1], lookback, horizon, 1),
         }
-        norm = {k: _normalise(*v) for k, v in parts.items()}
+        norm = {k: revin_normalise(*v) for k, v in parts.items()}
         truth = parts["test"][1].reshape(-1, horizon)
         preds: dict[str, np.ndarray] = {}
         for name, encoder in encoders.items():

@@ -123,6 +123,12 @@ class TrajectoryAdapter(ModalityAdapter):
         return dataclasses.replace(cfg, **updates)
 
     # --- evaluation ---------------------------------------------------------------------
+    def protocols(self) -> dict[str, Any]:
+        """The shared train/test probe, T-JEPA's self-similarity search and next-positions forecasting."""
+        from jepa_domains.modalities.trajectory.evaluate import forecast_run, similarity_run
+
+        return {**super().protocols(), "similarity": similarity_run, "forecast": forecast_run}
+
     def feature_baseline(self, cfg: TrajectoryConfig, dataset: TrackDataset) -> np.ndarray:
         return features_matrix(dataset.tracks)
 

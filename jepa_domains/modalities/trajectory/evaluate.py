@@ -8,14 +8,16 @@ the trajectory-shaped inputs and targets of each protocol.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from jepa_domains.data.trajectory_track import Track, TrackDataset
-from jepa_domains.eval.embed import extract
+from jepa_domains.eval.embed import extract, load_run, random_encoder
 from jepa_domains.eval.forecast import ridge_fit_predict, select_alpha
 from jepa_domains.eval.similarity import mean_rank, pairwise_euclidean
+from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.modalities.trajectory.distances import distance_matrix, downsample_points
 
 PERTURBATIONS = ("downsample", "distort")
@@ -149,3 +151,41 @@ def forecast_next_positions(encoders: dict[str, Any], adapter: Any, options: Any
         pred = ridge_fit_predict(xtr, rtr, xte, alpha=alpha).reshape(cte.shape) + cte
         rows.append({"method": f"ridge[{name}]+cv", **_errors(pred, yte)})
     return rows
+
+
+def _run_encoders(run_dir: str | Path, source: str | None, data_root: str | Path | None):
+    run = load_run(run_dir)
+    root = resolve_data_root(data_root or run.cfg.data.data_root)
+    source = source if source is not None else run.cfg.data.source
+    encoders = {"jepa": run.encoder, "random_init": random_encoder(run.cfg, run.adapter, run.options)}
+    return run, root, source, encoders
+
+
+def similarity_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
+                   num_queries: int = 100, num_database: int = 500, rates: tuple[float, ...] = (0.0, 0.1, 0.3, 0.5),
+                   kinds: tuple[str, ...] = ("downsample", "distort"), seed: int = 0) -> list[dict[str, Any]]:
+    """Self-similarity protocol of a run (``jepa-domains eval RUN --task similarity``): rows
+    ``{dataset, method, perturbation, rate, metric: "mean_rank", value}`` on split ``all``."""
+    run, root, source, encoders = _run_encoders(run_dir, source, data_root)
+    dataset = run.adapter.load_dataset(run.options, source, split="all", data_root=root,
+                                       skip_bad=run.cfg.data.skip_bad)
+    name = source or run.adapter.default_dataset
+    rows = similarity_search(encoders, run.adapter, run.options, dataset, num_queries=min(num_queries, len(dataset) // 2),
+                             num_database=min(num_database, len(dataset)), rates=tuple(rates), kinds=tuple(kinds),
+                             seed=seed)
+    return [{"dataset": name, "method": r["method"], "perturbation": r["perturbation"], "rate": r["rate"],
+             "metric": "mean_rank", "value": r["mean_rank"]} for r in rows]
+
+
+def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
+                 history: int = 32, horizon: int = 5, seed: int = 0) -> list[dict[str, Any]]:
+    """Next-positions protocol of a run (``--task forecast``): rows ``{dataset, method, horizon,
+    metric: "ade"|"fde", value}`` on the train/test split."""
+    run, root, source, encoders = _run_encoders(run_dir, source, data_root)
+    splits = [run.adapter.load_dataset(run.options, source, split=s, data_root=root, skip_bad=run.cfg.data.skip_bad)
+              for s in ("train", "test")]
+    name = source or run.adapter.default_dataset
+    rows = forecast_next_positions(encoders, run.adapter, run.options, *splits, history=history, horizon=horizon,
+                                   seed=seed)
+    return [{"dataset": name, "method": r["method"], "horizon": horizon, "metric": m, "value": r[m]}
+            for r in rows for m in ("ade", "fde")]
