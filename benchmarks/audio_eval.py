@@ -14,7 +14,8 @@ import json
 import time
 from pathlib import Path
 
-from jepa_domains.modalities.audio.evaluate import evaluate_audio_run, format_table
+from jepa_domains.eval.protocols import format_rows
+from jepa_domains.modalities.audio.evaluate import evaluate_audio_run
 from jepa_domains.registry import get_modality
 from jepa_domains.train.config import resolve
 from jepa_domains.train.trainer import Trainer
@@ -49,7 +50,7 @@ def main() -> None:
     start = time.perf_counter()
     rows = evaluate_audio_run(run_dir, source=args.dataset, data_root=args.data_root, grouped=not args.no_grouped)
     print(f"evaluation took {time.perf_counter() - start:.1f}s")
-    print(format_table(rows))
+    print(format_rows(rows))
     (run_dir / "results.json").write_text(json.dumps(rows, indent=2))
 
 

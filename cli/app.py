@@ -47,7 +47,8 @@ def modalities() -> None:
     for name in list_modalities():
         adapter = get_modality(name)
         doc = (type(adapter).__doc__ or "").strip().splitlines()
-        typer.echo(f"{name:12s} tasks={','.join(adapter.tasks):28s} {doc[0] if doc else ''}")
+        tasks = ",".join(adapter.protocols()) or "-"
+        typer.echo(f"{name:12s} tasks={tasks:28s} {doc[0] if doc else ''}")
 
 
 @app.command()
@@ -114,6 +115,7 @@ def evaluate(
     import json
 
     from jepa_domains.eval.embed import load_run
+    from jepa_domains.eval.protocols import format_rows
     from jepa_domains.train.config import parse_override
 
     with user_errors():
@@ -126,7 +128,7 @@ def evaluate(
             if isinstance(value, list):
                 kwargs[key] = tuple(value)
         rows = protocols[task](run, source=data, data_root=data_root, **kwargs)
-    typer.echo(format_table(rows))
+    typer.echo(format_rows(rows))
     target = out or (loaded.run_dir / f"eval-{task}.json")
     target.write_text(json.dumps(rows, indent=2))
     typer.echo(f"rows written to {target}")
@@ -179,19 +181,6 @@ def embed(
 from jepa_domains.cli.shard import shard as _shard_command  # noqa: E402
 
 app.command("shard")(_shard_command)
-
-
-def format_table(rows: list[dict]) -> str:
-    """Rows of dicts as an aligned text table (columns in first-seen order)."""
-    if not rows:
-        return "(no rows)"
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    cells = [[f"{r.get(c, ''):.4f}" if isinstance(r.get(c), float) else str(r.get(c, "")) for c in columns]
-             for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
-    return "\n".join(lines)
 
 
 def _run(fn):

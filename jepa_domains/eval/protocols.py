@@ -57,9 +57,12 @@ def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: s
 
 
 def format_rows(rows: list[dict[str, Any]]) -> str:
-    """A plain-text table of result rows."""
-    lines = [f"{'dataset':18s} {'method':12s} {'probe':10s} {'metric':10s} {'value':>8s}"]
-    for r in rows:
-        lines.append(f"{str(r['dataset'])[:18]:18s} {r['method']:12s} {r['probe']:10s} {r['metric']:10s} "
-                     f"{r['value']:8.4f}")
+    """Result rows as an aligned text table (columns in first-seen order, floats to 4 places)."""
+    if not rows:
+        return "(no rows)"
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    cells = [[f"{r[c]:.4f}" if isinstance(r.get(c), float) else str(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
     return "\n".join(lines)

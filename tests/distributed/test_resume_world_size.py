@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from jepa_domains.eval.embed import extract, load_run
+from jepa_domains.registry import get_modality
 from jepa_domains.train.config import resolve
 from jepa_domains.train.loader import ShardedBatchSampler
 from jepa_domains.train.trainer import Trainer
@@ -28,7 +29,9 @@ def test_two_process_run_resumed_on_one_process_matches_uninterrupted(tmp_path):
     assert not [k for k in cut["model"] if k.startswith(("module.", "_orig_mod.", "_forward_module."))]
 
     Trainer(None, resume=tmp_path / "cut", overrides=["train.devices=1", "train.strategy=auto"]).fit()
-    Trainer(resolve("timeseries", overrides=RUN), run_dir=tmp_path / "full").fit()
+    # the same config layers as the driver's run (adapter defaults included)
+    defaults = get_modality("timeseries").run_defaults
+    Trainer(resolve("timeseries", defaults=defaults, overrides=RUN), run_dir=tmp_path / "full").fit()
     resumed, full = load_state(tmp_path / "cut"), load_state(tmp_path / "full")
     assert resumed["step"] == full["step"] == STEPS
     assert resumed["config"]["train"]["devices"] == 1

@@ -47,6 +47,8 @@ class AudioAdapter(ModalityAdapter):
         "model.pred_depth": 2,
         "model.pred_heads": 4,
         "data.batch_size": 32,
+        # 0.996 (I-JEPA, ~1e5 steps) would leave the evaluated EMA encoder near its random init.
+        "objective.ema_start": 0.99,
     }
     quick_overrides: dict[str, Any] = {"train.steps": 40, "data.batch_size": 16,
                                        "modality.synthetic_train": 96, "modality.synthetic_test": 48}

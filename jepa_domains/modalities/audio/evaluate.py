@@ -67,12 +67,3 @@ def evaluate_audio_run(run_dir: str | Path, *, source: str, data_root: str | Pat
             rows.append({"dataset": source, "protocol": GROUP_PROTOCOLS[source], "method": method,
                          "probe": probe, "metric": f"accuracy_{metric}", "value": s[metric]})
     return rows
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """Plain-text table, one line per protocol x method x probe x metric."""
-    lines = [f"{'dataset':10s} {'protocol':22s} {'method':12s} {'probe':9s} {'metric':14s} {'value':>7s}"]
-    for r in rows:
-        lines.append(f"{str(r['dataset'])[:10]:10s} {r['protocol']:22s} {r['method']:12s} {r['probe']:9s} "
-                     f"{r['metric']:14s} {r['value']:7.4f}")
-    return "\n".join(lines)
