@@ -1,7 +1,7 @@
 """Pretrain an audio JEPA on a real dataset at CPU size, then report frozen linear-probe and kNN
 accuracy against the random-init encoder and the log-mel feature baseline.
 
-    python benchmarks/audio_eval.py --data-root /work/shared/data --dataset fsdd --steps 300
+    python benchmarks/audio_eval.py --data-root /path/to/data --dataset fsdd --steps 300
 
 ``--run DIR`` evaluates an existing run instead of training one. Prints one table; also writes
 ``results.json`` into the run directory.

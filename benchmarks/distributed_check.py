@@ -1,7 +1,7 @@
 """Scale-out check on real data: shard a dataset, pretrain on the shards with N processes and on
 the source with 1, embed with N processes and with 1, and print how far apart they are.
 
-    python benchmarks/distributed_check.py audio --data fsdd --data-root /work/shared/data \
+    python benchmarks/distributed_check.py audio --data fsdd --data-root /path/to/data \
         --devices 2 --steps 20 --out /tmp/dist-check
 
 Everything goes through the ``jepa-domains`` CLI (multi-process runs re-execute their command

@@ -142,3 +142,21 @@ def test_collate_rejects_wrong_sample_rate_by_id():
     clip = AudioClip(wave=synthetic_clips(1)[0].wave, sample_rate=8000, id="odd-rate")
     with pytest.raises(ValueError, match="odd-rate: sample rate 8000"):
         collate_clips(AudioConfig(norm_mean=0.0, norm_std=1.0), [clip], None)
+
+
+def test_time_pooling_keeps_frequency_rows_and_ignores_padding():
+    import torch
+
+    from jepa_domains.core import Layout
+    from jepa_domains.modalities.audio import AudioAdapter, AudioConfig
+    from jepa_domains.modalities.audio.collate import AudioBatch
+
+    adapter = AudioAdapter()
+    layout = Layout((3, 2), valid=torch.tensor([2, 3]))
+    batch = AudioBatch(layout=layout, ids=["a", "b"])
+    latents = torch.arange(2 * 6 * 1, dtype=torch.float32).view(2, 6, 1)   # token t*F+f holds its index
+    pad = layout.padding_mask(2)
+    latents[0, 4:] = 1e6                                                    # padding must not leak
+    out = adapter.pool(AudioConfig(pool="time"), latents, pad, batch)
+    assert out.tolist() == [[1.0, 2.0], [8.0, 9.0]]                       # per frequency row, mean over time
+    assert adapter.pool(AudioConfig(pool="all"), latents, pad, batch).shape == (2, 1)

@@ -83,7 +83,7 @@ def test_frozen_embeddings_average_windows(tmp_path):
     single = extract(encoder, adapter, options, data, batch_size=4)
     windowed_opts = AudioConfig(**{**options.__dict__, "eval_windows": 3})
     windowed = extract(encoder, adapter, windowed_opts, data, batch_size=4)
-    assert single.X.shape == windowed.X.shape == (4, cfg.model.dim)
+    assert single.X.shape == windowed.X.shape == (4, options.grid_freq * cfg.model.dim)  # pool="time"
     assert np.isfinite(windowed.X).all() and single.y.tolist() == [2, 3, 4, 5]
     # every synthetic clip fits in one window, so the three windows coincide and their mean is the crop
     np.testing.assert_allclose(windowed.X, single.X, atol=1e-5)

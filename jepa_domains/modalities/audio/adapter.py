@@ -17,7 +17,7 @@ from jepa_domains.modalities.audio.config import AudioConfig
 from jepa_domains.modalities.audio.features import dataset_statistics, fbank_each, normalise
 from jepa_domains.modalities.audio.maskers import build_audio_masker
 from jepa_domains.modalities.audio.tokenizer import SpectrogramPatchTokenizer
-from jepa_domains.modalities.base import ModalityAdapter
+from jepa_domains.modalities.base import ModalityAdapter, mean_pool
 from jepa_domains.registry import register_modality
 
 DATASETS = {
@@ -100,6 +100,18 @@ class AudioAdapter(ModalityAdapter):
         return dataclasses.replace(cfg, norm_mean=mean, norm_std=std)
 
     # --- evaluation ----------------------------------------------------------------------
+    def pool(self, cfg: AudioConfig, latents: torch.Tensor, pad: torch.Tensor, batch: AudioBatch) -> torch.Tensor:
+        """``[R, T * F, D]`` latents -> ``[B, F * D]`` (``pool="time"``: mean over valid time
+        patches per frequency row) or ``[B, D]`` (``"all"``); windows of a clip are averaged."""
+        rows = batch.layout.rows_per_sample
+        if cfg.pool == "all":
+            return mean_pool(latents, pad, rows)
+        time, freq = batch.layout.shape
+        r, _, d = latents.shape
+        keep = (~pad).view(r, time, freq, 1).to(latents.dtype)
+        per_band = (latents.view(r, time, freq, d) * keep).sum(1) / keep.sum(1).clamp_min(1.0)   # [R, F, D]
+        return per_band.reshape(r // rows, rows, freq * d).mean(1)
+
     def feature_baseline(self, cfg: AudioConfig, dataset: Dataset) -> np.ndarray:
         """``[n, 2 * n_mels]``: per-bin mean and std over time of each whole clip's normalised log-mel."""
         rows = []

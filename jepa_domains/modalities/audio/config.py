@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 FEATURE_PATHS = ("collate", "device")
 MASKERS = ("curriculum", "multiblock", "time_frequency", "random_block")
+POOLS = ("time", "all")
 
 
 @dataclass
@@ -24,7 +25,10 @@ class AudioConfig:
     DataLoader workers).
 
     Evaluation: ``eval_windows = 1`` embeds the centre crop; ``> 1`` embeds that many evenly
-    spaced windows per clip and averages them.
+    spaced windows per clip and averages them. ``pool = "time"`` averages the latents over the
+    valid time patches of each frequency row and concatenates the rows (``[B, F * D]``);
+    ``"all"`` averages over every patch (AudioMAE-style, ``[B, D]``), which mixes the frequency
+    bands: on FSDD a linear probe on the same encoder drops from 0.94 to 0.54.
 
     Masking: ``masker`` is ``"curriculum"`` (A-JEPA: random blocks -> time-frequency aware
     masks as training progresses through ``curriculum_ramp``), ``"multiblock"`` (I-JEPA),
@@ -44,6 +48,7 @@ class AudioConfig:
     norm_std: float | None = None
     prepare_max_clips: int = 1000
     eval_windows: int = 1
+    pool: str = "time"
     masker: str = "curriculum"
     num_target_blocks: int = 4
     target_scale: tuple[float, ...] = (0.15, 0.2)
@@ -73,6 +78,8 @@ class AudioConfig:
             raise ValueError(f"modality.patch_freq={self.patch_freq} must divide n_mels={self.n_mels}")
         if self.feature_path not in FEATURE_PATHS:
             raise ValueError(f"modality.feature_path must be one of {FEATURE_PATHS}, got {self.feature_path!r}")
+        if self.pool not in POOLS:
+            raise ValueError(f"modality.pool must be one of {POOLS}, got {self.pool!r}")
         if self.masker not in MASKERS:
             raise ValueError(f"modality.masker must be one of {MASKERS}, got {self.masker!r}")
         if self.norm_std is not None and not self.norm_std > 0:
