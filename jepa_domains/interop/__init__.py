@@ -2,7 +2,8 @@
 and an sktime forecaster on a frozen time-series encoder (:class:`JEPAForecaster`, imported
 lazily because it needs sktime)."""
 
-from jepa_domains.interop.sklearn_embedder import JEPAEmbedder, SampleList, as_dataset
+from jepa_domains.interop.sklearn_embedder import JEPAEmbedder, as_dataset
+from jepa_domains.modalities.base import SampleList
 
 __all__ = ["JEPAEmbedder", "JEPAForecaster", "SampleList", "as_dataset"]
 

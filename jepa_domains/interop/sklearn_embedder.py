@@ -19,60 +19,22 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from torch.utils.data import Dataset
 
+from jepa_domains.modalities.base import SampleList
 from jepa_domains.train.trainer import Trainer
 
 
-class SampleList(Dataset):
-    """A list of modality samples as the dataset the trainer and ``extract`` expect
-    (``.labels`` from each sample's ``.label``, ``.description``, ``.skipped``)."""
-
-    def __init__(self, samples: Any, description: str = "in-memory samples") -> None:
-        self.samples = list(samples)
-        if not self.samples:
-            raise ValueError("JEPAEmbedder got no samples (X is empty)")
-        labels = [getattr(s, "label", None) for s in self.samples]
-        self.labels = None if any(v is None for v in labels) else np.asarray(labels, dtype=np.int64)
-        self.description = f"{description} ({len(self.samples)})"
-        self.skipped = 0
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __getitem__(self, index: int) -> Any:
-        return self.samples[index]
-
-
 def as_dataset(X: Any, adapter: Any = None, options: Any = None) -> Dataset:
-    """A torch ``Dataset`` is used as it is (e.g. from ``adapter.load_dataset``). A list of
-    samples goes through the adapter's optional ``samples_dataset(options, samples)`` hook when
-    it has one (so that ``prepare`` finds the attributes of the modality's own dataset type),
-    else into a :class:`SampleList`."""
+    """A torch ``Dataset`` is used as it is (e.g. from ``adapter.load_dataset``); a list of
+    samples goes through ``adapter.samples_dataset`` (the modality's own dataset type, which its
+    ``prepare`` reads), or into a :class:`SampleList` without an adapter."""
     if isinstance(X, Dataset) and hasattr(X, "__len__"):
         return X
     if isinstance(X, (str, bytes)):
         raise ValueError(f"X must be a list of modality samples, got the string {X!r}")
     samples = list(X)
-    hook = getattr(adapter, "samples_dataset", None)
-    if hook is not None and samples:
-        return hook(options, samples)
-    return _builtin_dataset(samples) or SampleList(samples)
-
-
-def _builtin_dataset(samples: list) -> Dataset | None:
-    """The built-in modalities' own dataset types for lists of their samples, until adapters
-    offer a ``samples_dataset`` hook (their ``prepare`` reads e.g. ``.channels``/``.tracks``)."""
     if not samples:
-        return None
-    from jepa_domains.data.timeseries_readers import Series
-    from jepa_domains.data.trajectory_track import Track, TrackDataset
-    from jepa_domains.modalities.timeseries.datasets import SeriesDataset
-
-    description = f"in-memory samples ({len(samples)})"
-    if all(isinstance(s, Series) for s in samples):
-        return SeriesDataset(samples, description=description)
-    if all(isinstance(s, Track) for s in samples):
-        return TrackDataset(samples, description=description)
-    return None
+        raise ValueError("JEPAEmbedder got no samples (X is empty)")
+    return adapter.samples_dataset(options, samples) if adapter is not None else SampleList(samples)
 
 
 class JEPAEmbedder(TransformerMixin, BaseEstimator):

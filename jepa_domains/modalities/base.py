@@ -84,6 +84,11 @@ class ModalityAdapter:
         """
         raise NotImplementedError
 
+    def samples_dataset(self, cfg: Any, samples: Sequence[Any]) -> Dataset:
+        """A dataset of in-memory samples (e.g. ``JEPAEmbedder.fit(X)``), of the type
+        :meth:`prepare` and :meth:`feature_baseline` expect. Default: :class:`SampleList`."""
+        return SampleList(samples)
+
     def prepare(self, cfg: Any, dataset: Dataset) -> Any:
         """Compute anything the run must store before training (e.g. feature statistics) and
         return the updated config. Called once, on the training set."""
@@ -115,6 +120,26 @@ class ModalityAdapter:
             return None
         arr = np.asarray(labels)
         return None if arr.size == 0 or (arr < 0).any() else arr.astype(np.int64)
+
+
+class SampleList(Dataset):
+    """In-memory modality samples as a dataset: ``.labels`` from each sample's ``.label``,
+    ``.description`` and ``.skipped`` as the trainer and the evaluation read them."""
+
+    def __init__(self, samples: Sequence[Any], description: str = "in-memory samples") -> None:
+        self.samples = list(samples)
+        if not self.samples:
+            raise ValueError("no samples given (the list is empty)")
+        labels = [getattr(s, "label", None) for s in self.samples]
+        self.labels = None if any(v is None for v in labels) else np.asarray(labels, dtype=np.int64)
+        self.description = f"{description} ({len(self.samples)})"
+        self.skipped = 0
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.samples[index]
 
 
 def mean_pool(latents: Tensor, pad: Tensor, rows_per_sample: int = 1) -> Tensor:

@@ -130,6 +130,9 @@ class TimeSeriesAdapter(ModalityAdapter):
             print(f"[jepa-domains] timeseries: skipped {skipped} bad series of {description}")
         return SeriesDataset(series, description=description, class_names=classes, skipped=skipped)
 
+    def samples_dataset(self, cfg: TimeSeriesConfig, samples: list[Series]) -> SeriesDataset:
+        return SeriesDataset(list(samples), description=f"in-memory series ({len(samples)})")
+
     def prepare(self, cfg: TimeSeriesConfig, dataset: SeriesDataset) -> TimeSeriesConfig:
         cfg.channels = dataset.channels
         return cfg

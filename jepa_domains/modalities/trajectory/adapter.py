@@ -117,6 +117,9 @@ class TrajectoryAdapter(ModalityAdapter):
                              f"{', '.join(DATASETS)}")
         return _postprocess(dataset, cfg)
 
+    def samples_dataset(self, cfg: TrajectoryConfig, samples) -> TrackDataset:
+        return TrackDataset(list(samples), description=f"in-memory tracks ({len(samples)})")
+
     def prepare(self, cfg: TrajectoryConfig, dataset: TrackDataset) -> TrajectoryConfig:
         scales = data_scales(dataset.tracks, cells_per_track=cfg.cells_per_track)
         updates = {k: v for k, v in scales.items() if getattr(cfg, k) <= 0}
