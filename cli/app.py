@@ -40,15 +40,20 @@ def user_errors():
 
 
 @app.command()
-def modalities() -> None:
-    """List the registered modalities (built-in and plugins)."""
+def modalities(
+    datasets: Annotated[bool, typer.Option("--datasets", help="also list each modality's named datasets")] = False,
+) -> None:
+    """List the registered modalities (built-in and plugins), their tasks and datasets."""
     from jepa_domains.registry import get_modality, list_modalities
 
     for name in list_modalities():
         adapter = get_modality(name)
         doc = (type(adapter).__doc__ or "").strip().splitlines()
         tasks = ",".join(adapter.protocols()) or "-"
-        typer.echo(f"{name:12s} tasks={tasks:28s} {doc[0] if doc else ''}")
+        typer.echo(f"{name:12s} tasks={tasks:34s} {doc[0] if doc else ''}")
+        if datasets:
+            for dataset, description in adapter.datasets().items():
+                typer.echo(f"    {dataset:16s} {description}")
 
 
 @app.command()

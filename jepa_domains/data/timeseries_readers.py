@@ -28,10 +28,24 @@ def sktime_data_dir() -> Path:
 
 
 def shipped_ucr_uea() -> dict[str, Path]:
-    """UCR/UEA classification sets shipped inside sktime (readable offline): name -> folder."""
+    """UCR/UEA classification sets shipped inside sktime (readable offline): name -> folder.
+    Regression sets (``@targetLabel true`` in the header) are left out."""
     root = sktime_data_dir()
     return {p.name: p for p in sorted(root.iterdir())
-            if p.is_dir() and (p / f"{p.name}_TRAIN.ts").is_file() and p.name != "UnitTest"}
+            if p.is_dir() and (p / f"{p.name}_TRAIN.ts").is_file() and p.name != "UnitTest"
+            and not is_regression_ts(p / f"{p.name}_TRAIN.ts")}
+
+
+def is_regression_ts(path: Path) -> bool:
+    """True when a ``.ts`` header declares a regression target (``@targetLabel true``)."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            line = line.strip().lower()
+            if line.startswith("@targetlabel"):
+                return line.split()[-1] == "true"
+            if line.startswith("@data"):
+                return False
+    return False
 
 
 def read_ts_file(path: str | Path) -> tuple[list[np.ndarray], list[str] | None]:

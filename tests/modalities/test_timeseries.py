@@ -124,3 +124,12 @@ def test_csv_windows_and_forecast_protocol(tmp_path):
     assert by[("naive_seasonal", "mse")] < 0.5 * by[("naive_last", "mse")]
     assert by[("linear_raw", "mse")] < by[("naive_last", "mse")]
     assert all(np.isfinite(v) for v in by.values())
+
+
+def test_regression_ts_files_load_unlabelled_and_are_not_listed():
+    from jepa_domains.data.timeseries_readers import shipped_ucr_uea, sktime_data_dir
+
+    assert "Covid3Month" not in shipped_ucr_uea() and "GunPoint" in shipped_ucr_uea()
+    path = sktime_data_dir() / "Covid3Month" / "Covid3Month_TRAIN.ts"
+    ds = adapter.load_dataset(TimeSeriesConfig(patch_len=4, stride=2), str(path), split="train")
+    assert len(ds) > 50 and ds.labels is None

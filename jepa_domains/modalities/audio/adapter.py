@@ -100,6 +100,13 @@ class AudioAdapter(ModalityAdapter):
         return dataclasses.replace(cfg, norm_mean=mean, norm_std=std)
 
     # --- evaluation ----------------------------------------------------------------------
+    def protocols(self) -> dict[str, Any]:
+        """The shared train/test probe, plus the official split with the dataset's grouped
+        cross-validation (FSDD leave-one-speaker-out, ESC-50 5-fold) as ``classify_grouped``."""
+        from jepa_domains.modalities.audio.evaluate import evaluate_audio_run
+
+        return {**super().protocols(), "classify_grouped": evaluate_audio_run}
+
     def pool(self, cfg: AudioConfig, latents: torch.Tensor, pad: torch.Tensor, batch: AudioBatch) -> torch.Tensor:
         """``[R, T * F, D]`` latents -> ``[B, F * D]`` (``pool="time"``: mean over valid time
         patches per frequency row) or ``[B, D]`` (``"all"``); windows of a clip are averaged."""

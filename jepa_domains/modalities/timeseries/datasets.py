@@ -13,6 +13,7 @@ from jepa_domains.data.timeseries_readers import (
     Series,
     TimeSplit,
     ett_split,
+    is_regression_ts,
     read_csv_series,
     read_ts_file,
     shipped_ucr_uea,
@@ -102,12 +103,17 @@ def encode_labels(raw: list[str] | None, classes: list[str] | None = None) -> tu
 
 
 def load_ts_split(path_train: Path, path_test: Path | None, split: str, name: str) -> tuple[list[Series], list[str] | None]:
-    """Read a UCR/UEA train/test pair; labels are encoded from the training file's classes."""
+    """Read a UCR/UEA train/test pair; labels are encoded from the training file's classes.
+    Regression files (``@targetLabel true``) load unlabelled: their targets are not classes."""
+    regression = is_regression_ts(path_train)
     train, train_labels = read_ts_file(path_train)
+    if regression:
+        train_labels = None
     _, classes = encode_labels(train_labels)
     parts = {"train": [(path_train, train, train_labels)]}
     if path_test is not None and path_test.is_file():
         test, test_labels = read_ts_file(path_test)
+        test_labels = None if regression else test_labels
         parts["test"] = [(path_test, test, test_labels)]
     if split == "all":
         chosen = parts["train"] + parts.get("test", [])
