@@ -80,19 +80,27 @@ def shuffle_points(points: np.ndarray, key: str) -> np.ndarray:
     return points[np.random.default_rng(seed).permutation(len(points))]
 
 
+def _or_skip(options: ReadOptions, read: Callable[[], np.ndarray]) -> np.ndarray | None:
+    """``read()``; a bad sample's ``ValueError`` propagates, or, when ``options.skip_bad``, is
+    reported on stderr and ``None`` is returned for the caller to count."""
+    try:
+        return read()
+    except ValueError as err:
+        if not options.skip_bad:
+            raise
+        print(f"skipping bad sample: {err}", file=sys.stderr)
+        return None
+
+
 def read_files(entries: Iterable[tuple[Path, int | None, str]], options: ReadOptions) -> tuple[list[PointCloudSample], int]:
     """Read ``(path, label, id)`` entries; bad files raise, or are counted and reported if skipping."""
     samples, skipped = [], 0
     for path, label, sample_id in entries:
-        try:
-            points = read_cloud(path, num_points=options.num_points, mesh_sampling=options.mesh_sampling,
-                                normals=options.normals, voxel_size=options.voxel_size,
-                                min_points=options.min_points)
-        except ValueError as err:
-            if not options.skip_bad:
-                raise
+        points = _or_skip(options, lambda: read_cloud(path, num_points=options.num_points,
+                                                      mesh_sampling=options.mesh_sampling, normals=options.normals,
+                                                      voxel_size=options.voxel_size, min_points=options.min_points))
+        if points is None:
             skipped += 1
-            print(f"skipping bad sample: {err}", file=sys.stderr)
             continue
         samples.append(PointCloudSample(points=shuffle_points(points, sample_id), label=label, id=sample_id))
     return samples, skipped
@@ -144,13 +152,10 @@ def read_modelnet_h5(root: str | Path, split: str, options: ReadOptions) -> Poin
             raise ValueError(f"{f}: 'data' must be [n, P, 3] with one label each, got {data.shape} and {label.shape}")
         for i, (points, y) in enumerate(zip(data, label)):
             sample_id = f"{f.name}#{i}"
-            try:
-                points = normalize_unit_sphere(validate_points(points, sample_id, min_points=options.min_points))
-            except ValueError as err:
-                if not options.skip_bad:
-                    raise
+            points = _or_skip(options, lambda: normalize_unit_sphere(
+                validate_points(points, sample_id, min_points=options.min_points)))
+            if points is None:
                 skipped += 1
-                print(f"skipping bad sample: {err}", file=sys.stderr)
                 continue
             samples.append(PointCloudSample(points=shuffle_points(points, sample_id), label=int(y), id=sample_id))
     if not class_names:

@@ -38,7 +38,6 @@ def single_process_run(modality: str, run_dir) -> None:
 
 @pytest.mark.parametrize("modality", list_modalities())
 def test_two_process_ddp_equals_single_process(modality, tmp_path):
-    torch.set_num_threads(1)
     run_driver(modality, tmp_path / "ddp", overrides=overrides(modality) + ["train.devices=2", "train.strategy=ddp"])
     single_process_run(modality, tmp_path / "single")
     ddp, single = load_state(tmp_path / "ddp"), load_state(tmp_path / "single")

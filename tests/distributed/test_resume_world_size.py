@@ -21,7 +21,6 @@ RUN = TINY_MODEL + [f"train.steps={STEPS}", "data.batch_size=8", "optim.warmup_s
 
 
 def test_two_process_run_resumed_on_one_process_matches_uninterrupted(tmp_path):
-    torch.set_num_threads(1)
     run_driver("timeseries", tmp_path / "cut", overrides=RUN + ["train.devices=2", "train.strategy=ddp"],
                quick=False, stop_at=CUT)
     cut = load_state(tmp_path / "cut")

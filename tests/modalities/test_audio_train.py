@@ -18,15 +18,6 @@ from jepa_domains.registry import get_modality
 from jepa_domains.train.config import GLOBAL_QUICK, resolve
 from jepa_domains.train.trainer import Trainer
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These models are tiny: a second intra-op thread only adds synchronisation, and on a busy
-    2-core machine spinning OpenMP threads made these tests 2-3x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 TINY = ["train.progress=false", "train.steps=6", "train.checkpoint_every=3", "data.batch_size=8",
         "modality.synthetic_train=16", "modality.synthetic_test=8"]

@@ -18,13 +18,6 @@ from jepa_domains.modalities.graph.dataset import GraphDataset, make_sample
 from jepa_domains.modalities.graph.wl_features import wl_subtree_features
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def _write_tu(folder: Path, name: str = "TOY", *, extra_edge: str | None = None) -> Path:
     """Three graphs: a triangle with a duplicated line and a self-loop, a 4-path plus an

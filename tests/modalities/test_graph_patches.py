@@ -17,14 +17,6 @@ from jepa_domains.modalities.graph.dataset import make_sample, random_walk_pe
 from jepa_domains.modalities.graph.partition import metis_membership, partition_graph
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny tensors: torch's intra-op threads only add contention on a shared 2-core machine.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def _samples(count: int = 6, seed: int = 0):
     graphs = synthetic_graph_families(per_class=(count + 3) // 4, seed=seed)[:count]
