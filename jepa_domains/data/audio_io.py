@@ -13,7 +13,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-import torchaudio
+
+from jepa_domains.compat import import_torchaudio
+
+torchaudio = import_torchaudio()
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
 MIN_SAMPLE_RATE = 1_000

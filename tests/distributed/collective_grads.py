@@ -10,8 +10,8 @@ averaged gradient next to the single-process loss and gradient on the whole batc
 from __future__ import annotations
 
 import os
-import socket
 import sys
+import tempfile
 
 import torch
 import torch.distributed as dist
@@ -52,9 +52,10 @@ def loss_and_grad(fn, rows: slice) -> tuple[torch.Tensor, torch.Tensor]:
     return loss.detach(), inp["W"].grad
 
 
-def worker(rank: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
+def worker(rank: int, store_path: str, out: str) -> None:
+    # A file store, not a TCP one: no port to race other jobs for, and no rendezvous server
+    # living in rank 0 that could shut down while rank 1 is still tearing down.
+    dist.init_process_group("gloo", init_method=f"file://{store_path}", rank=rank, world_size=WORLD)
     torch.set_num_threads(1)
     rows = slice(0, SPLIT) if rank == 0 else slice(SPLIT, N)
     results = {}
@@ -65,6 +66,8 @@ def worker(rank: int, port: int, out: str) -> None:
         dist.all_reduce(loss)
         loss /= WORLD                                  # logged value: mean over ranks
         results[name] = {"ddp_loss": loss, "ddp_grad": grad}
+    # Every collective has completed on both ranks before either tears the group down, and the
+    # group is destroyed explicitly: left to interpreter exit, gloo's worker threads can abort.
     dist.barrier()
     dist.destroy_process_group()
     if rank == 0:
@@ -74,11 +77,6 @@ def worker(rank: int, port: int, out: str) -> None:
         torch.save(results, out)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 if __name__ == "__main__":
-    mp.spawn(worker, args=(free_port(), sys.argv[1]), nprocs=WORLD, join=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        mp.spawn(worker, args=(os.path.join(tmp, "store"), sys.argv[1]), nprocs=WORLD, join=True)

@@ -11,9 +11,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchaudio.compliance import kaldi
-
+from jepa_domains.compat import import_torchaudio
 from jepa_domains.modalities.audio.config import AudioConfig
+
+kaldi = import_torchaudio().compliance.kaldi
 
 PREEMPHASIS = 0.97
 LOW_FREQ = 20.0
