@@ -82,26 +82,54 @@ class JEPA(nn.Module):
         regularizer: optional module returning ``(weighted, unweighted, logs)`` on ``[N, D]``.
         target_head: optional module applied to both predictions and targets before the loss
             (e.g. a projection onto a manifold); None compares latents directly.
+        share_tokenizer: the target encoder uses the online tokenizer itself (trained by
+            gradient, not averaged) and the EMA covers only its transformer (Point-JEPA,
+            Graph-JEPA). The module is registered under both encoders, so a state dict still
+            holds complete ``encoder.*`` and ``target_encoder.*`` keys.
     """
 
     def __init__(self, *, encoder: Encoder, predictor: Predictor, loss: str = "smooth_l1",
-                 regularizer: nn.Module | None = None, target_head: nn.Module | None = None) -> None:
+                 regularizer: nn.Module | None = None, target_head: nn.Module | None = None,
+                 share_tokenizer: bool = False) -> None:
         super().__init__()
         self.encoder = encoder
         self.predictor = predictor
         self.target_encoder = copy.deepcopy(encoder)
         self.target_encoder.requires_grad_(False)
+        self.share_tokenizer = share_tokenizer
+        if share_tokenizer:
+            self.tie_tokenizer()
         self.loss_kind = loss
         self.regularizer = regularizer
         self.target_head = target_head
+
+    def tie_tokenizer(self) -> None:
+        """Make the target encoder use the online tokenizer module (its frozen copy is dropped).
+        Call again after anything that replaces submodules by copies; ``forward`` refuses to run
+        on an untied model rather than train two diverging tokenizers."""
+        if not self.share_tokenizer:
+            raise RuntimeError("tie_tokenizer() needs a JEPA built with share_tokenizer=True")
+        self.target_encoder.tokenizer = self.encoder.tokenizer
+
+    def _target_tokens(self, batch: Batch, tokens: Tokens) -> Tokens:
+        """Tokens the target encoder sees: the online ones (shared tokenizer, no second pass;
+        detached because the target side gets no gradient) or its own EMA tokenizer's."""
+        if self.share_tokenizer:
+            if self.target_encoder.tokenizer is not self.encoder.tokenizer:
+                raise RuntimeError("share_tokenizer is set but the target tokenizer is a separate module; "
+                                   "call JEPA.tie_tokenizer() after rebuilding submodules")
+            return Tokens(tokens.x.detach(), tokens.pos.detach(), tokens.pad)
+        self.target_encoder.eval()
+        return self.target_encoder.tokenize(batch)
 
     def forward(self, batch: Batch, plan: MaskPlan, *, seed: int = 0, diagnostics: bool = False) -> JEPAOutput:
         batch = self.encoder.prepare(batch)
         tokens = self.encoder.tokenize(batch)
         context = self.encoder.encode(tokens, plan.context, plan.context_pad)           # [R, Nc, D]
         with torch.no_grad():
-            self.target_encoder.eval()
-            t_tokens = self.target_encoder.tokenize(batch)
+            # only the transformer: a shared tokenizer must stay in the online encoder's mode
+            self.target_encoder.transformer.eval()
+            t_tokens = self._target_tokens(batch, tokens)
             full = self.target_encoder.encode(t_tokens)                                   # [R, N, D]
             full = F.layer_norm(full, full.shape[-1:])
             target = gather_tokens(full, plan.targets)                                   # [R, M, Nt, D]
@@ -128,7 +156,9 @@ class JEPA(nn.Module):
     @staticmethod
     @torch.no_grad()
     def _diagnostics(pred: Tensor, target: Tensor, target_pad: Tensor, full: Tensor, pad: Tensor) -> dict[str, Tensor]:
-        """Collapse watch: per-feature std across tokens, and effective rank of pooled latents."""
+        """Collapse watch: per-feature std across tokens of targets and predictions, and the
+        effective rank of per-row mean-pooled target latents, with its ceiling
+        ``effective_rank_max = min(rows, dim)`` (rows gathered over processes)."""
         keep = ~target_pad
         keep_full = (~pad).unsqueeze(-1).float()
         pooled = (full * keep_full).sum(1) / keep_full.sum(1).clamp_min(1.0)            # [R, D]
@@ -138,8 +168,14 @@ class JEPA(nn.Module):
             "target_std": gather_with_grad(target[keep].float()).std(0).mean(),
             "pred_std": gather_with_grad(pred[keep].float()).std(0).mean(),
             "effective_rank": effective_rank(pooled) if pooled.shape[0] > 1 else torch.ones(()),
+            "effective_rank_max": torch.tensor(float(min(pooled.shape)), device=pooled.device),
         }
 
     @torch.no_grad()
     def update_target(self, momentum: float) -> None:
-        ema_update(self.target_encoder, self.encoder, momentum)
+        """EMA step of the target encoder; a shared tokenizer is left alone (it *is* the online
+        one, averaging it with itself would only cost time)."""
+        if self.share_tokenizer:
+            ema_update(self.target_encoder.transformer, self.encoder.transformer, momentum)
+        else:
+            ema_update(self.target_encoder, self.encoder, momentum)

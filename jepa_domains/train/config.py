@@ -32,13 +32,30 @@ class ModelConfig:
 
 @dataclass
 class ObjectiveConfig:
-    """Latent loss, anti-collapse regulariser and EMA momentum schedule."""
+    """Latent loss, anti-collapse regulariser and EMA target encoder.
+
+    The momentum ramps linearly from ``ema_start`` to ``ema_end`` over the run (I-JEPA:
+    0.996 -> 1.0). ``ema_horizon > 0`` replaces ``ema_start`` by ``1 - 1 / (ema_horizon * steps)``:
+    the target then averages over that fraction of the run, whatever its length (0 = off).
+    ``share_tokenizer``: the target encoder uses the online, gradient-trained tokenizer and the
+    EMA averages only the transformer (Point-JEPA, Graph-JEPA).
+    """
 
     loss: str = "smooth_l1"
     regularizer: str = "none"
     regularizer_weight: float = 1.0
     ema_start: float = 0.996
     ema_end: float = 1.0
+    ema_horizon: float = 0.0
+    share_tokenizer: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("ema_start", "ema_end"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"objective.{name} must be in [0, 1], got {value!r}")
+        if not self.ema_horizon >= 0.0:
+            raise ConfigError(f"objective.ema_horizon must be >= 0 (0 = off), got {self.ema_horizon!r}")
 
 
 @dataclass
@@ -74,6 +91,12 @@ class TrainConfig:
     ``cpu_threads`` caps torch's intra-op threads (0 keeps torch's default). On a shared CPU
     where other processes keep cores busy, OpenMP spin-waiting can make 2 threads many times
     slower than 1 (measured here: 28x on a 2-core machine with one core busy).
+
+    ``probe_every``: steps between online probes (kNN + linear on a labelled subset of the
+    training data, see :mod:`jepa_domains.train.online_probe`); 0 = off, None = automatic when
+    the training data has labels: every tenth of the run while probing costs at most 5 % of the
+    training time. Probes also run at step 0 and at the last step. ``probe_samples``: size of
+    that subset (half fits the probes, half scores them).
     """
 
     steps: int = 1000
@@ -89,6 +112,14 @@ class TrainConfig:
     nonfinite: str = "stop"
     progress: bool = True
     cpu_threads: int = 0
+    probe_every: int | None = None
+    probe_samples: int = 256
+
+    def __post_init__(self) -> None:
+        if self.probe_every is not None and self.probe_every < 0:
+            raise ConfigError(f"train.probe_every must be >= 0 (0 = off) or null (auto), got {self.probe_every!r}")
+        if self.probe_samples < 4:
+            raise ConfigError(f"train.probe_samples must be >= 4 (two per probe split), got {self.probe_samples!r}")
 
 
 @dataclass

@@ -63,8 +63,10 @@ def rank_slice(num_samples: int, rank: int, world_size: int) -> range:
 
 def embed_distributed(run: str | Path, out_dir: str | Path, *, source: str | None = None, split: str = "all",
                       data_root: str | Path | None = None, batch_size: int = 64, devices: int = 1,
-                      num_nodes: int = 1, accelerator: str = "auto") -> dict[str, Any] | None:
+                      num_nodes: int = 1, accelerator: str = "auto", encoder: str | None = None) -> dict[str, Any] | None:
     """Embed a dataset with the encoder of ``run`` on ``devices x num_nodes`` processes.
+
+    ``encoder``: ``"context"``, ``"target"`` or None (the modality's ``default_encoder``).
 
     Launches through Fabric (which re-executes the command for the extra local ranks, so call
     this from a script or the CLI, not an interactive session). Returns the manifest on rank 0,
@@ -78,7 +80,7 @@ def embed_distributed(run: str | Path, out_dir: str | Path, *, source: str | Non
     fabric = Fabric(accelerator=accelerator, devices=devices, num_nodes=num_nodes,
                     strategy="ddp" if world > 1 else "auto")
     fabric.launch()
-    loaded = load_run(run)
+    loaded = load_run(run, which=encoder)
     root = resolve_data_root(data_root or loaded.cfg.data.data_root)
     source = source if source is not None else loaded.cfg.data.source
     dataset = open_dataset(loaded.adapter, loaded.options, source, split=split, data_root=root)

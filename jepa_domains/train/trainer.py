@@ -1,6 +1,6 @@
 """One training loop for every modality, on Lightning Fabric.
 
-step -> backward -> clip -> optimiser -> EMA -> schedules -> log -> checkpoint.
+step -> backward -> clip -> optimiser -> EMA -> schedules -> log (+ probe, collapse watch) -> checkpoint.
 """
 
 from __future__ import annotations
@@ -19,25 +19,27 @@ import torch
 from lightning_fabric import Fabric
 from lightning_fabric.loggers import TensorBoardLogger
 from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
 
-from jepa_domains.core.schedules import cosine_ramp, linear_ramp, warmup_cosine
+from jepa_domains.core.schedules import cosine_ramp, ema_momentum, schedule_init_weight, warmup_cosine
 from jepa_domains.data.shards import ShardDataset, open_dataset
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.train import checkpoint as ckpt
 from jepa_domains.train.build import adapter_and_options, build
+from jepa_domains.train.collapse import DIAGNOSTIC_NAMES, CollapseThresholds, collapse_reasons, collapse_report
 from jepa_domains.train.config import (ConfigError, RunConfig, from_dict, modality_options, parse_override, save_yaml,
                                       set_dotted, to_dict)
 from jepa_domains.train.launch import make_strategy, sync_batch_norm
 from jepa_domains.train.loader import KeyedDataset, MaskingCollator, ShardedBatchSampler
+from jepa_domains.train.online_probe import PROBE_BUDGET, OnlineProbe, resolve_probe_every
+from jepa_domains.train.progress import Progress
 
-COLLAPSE_STD = 1e-2
+COLLAPSE_THRESHOLDS = CollapseThresholds()
 
 # Keys a resumed run may change: where and how it runs, never what it computes. Changing the
 # number of processes is safe because the data order and the masks depend only on
 # (seed, epoch, sample index) and the global batch size, not on the world size.
 RESUME_KEYS = ("train.devices", "train.num_nodes", "train.strategy", "train.accelerator", "train.precision",
-               "train.progress", "data.num_workers", "data.data_root")
+               "train.progress", "data.num_workers", "data.data_root", "train.probe_every", "train.probe_samples")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -127,6 +129,9 @@ class Trainer:
             else:
                 self.options = self.adapter.prepare(self.options, self.dataset)
             cfg.modality = dataclasses.asdict(self.options)
+        if cfg.objective.share_tokenizer and self.is_fsdp:
+            raise ConfigError("objective.share_tokenizer=true does not work with train.strategy=fsdp (FSDP cannot "
+                              "shard one tokenizer used by two wrapped encoders); use ddp or share_tokenizer=false")
         built = build(cfg)
         self.masker = built.masker
         model = sync_batch_norm(built.model, self.fabric)
@@ -147,6 +152,47 @@ class Trainer:
             # FSDP re-shards full state dicts (weights and optimizer moments) itself: through Fabric
             self.fabric.load(self.resume_path, {"model": self.model, "optimizer": self.optimizer}, strict=False)
         self.loader = self._loader()
+        self._setup_probe()
+
+    def _setup_probe(self) -> None:
+        """Decide the probe interval and build the probe on rank 0, the only rank that probes."""
+        t = self.cfg.train
+        labels = self.adapter.labels(self.dataset) if t.probe_every != 0 else None
+        self.probe_every = resolve_probe_every(t.probe_every, steps=t.steps, labelled=labels is not None)
+        if self.probe_every and self.is_fsdp:
+            # a sharded encoder cannot run forward on one rank alone
+            if self.fabric.global_rank == 0:
+                warnings.warn("online probe is off under FSDP (train.probe_every ignored)", stacklevel=2)
+            self.probe_every = 0
+        self.probe = None
+        if self.probe_every and self.fabric.global_rank == 0:
+            self.probe = OnlineProbe.for_dataset(self.adapter, self.options, self.dataset, samples=t.probe_samples,
+                                                 seed=t.seed, batch_size=self.cfg.data.batch_size,
+                                                 device=self.fabric.device)
+            if self.probe is None:
+                warnings.warn("online probe off: the probe subset has fewer than two classes", stacklevel=2)
+        if t.probe_every and labels is None and self.fabric.global_rank == 0:
+            warnings.warn(f"train.probe_every={t.probe_every} but the training data has no labels: "
+                          "online probe off", stacklevel=2)
+
+    def _probe_due(self, train_seconds: float) -> bool:
+        """Probe after this step? At multiples of the interval and at the last step; in the
+        automatic mode only while probing has cost at most :data:`PROBE_BUDGET` of the training
+        time (the last step is probed regardless)."""
+        if self.probe is None:
+            return False
+        if self.step == self.cfg.train.steps:
+            return True
+        if self.step % self.probe_every:
+            return False
+        return self.cfg.train.probe_every is not None or self.probe.seconds <= PROBE_BUDGET * train_seconds
+
+    def _run_probe(self) -> dict[str, float]:
+        """Probe the context encoder (rank 0; {} elsewhere or when there is no probe)."""
+        if self.probe is None:
+            return {}
+        with self.fabric.autocast():
+            return self.probe(self.model.module.encoder)
 
     def _loader(self) -> DataLoader:
         cfg = self.cfg
@@ -170,8 +216,17 @@ class Trainer:
         return {"lr": lr, "weight_decay": wd}
 
     def momentum(self) -> float:
+        """EMA momentum of the update after the current step (see :func:`ema_momentum`)."""
         ob = self.cfg.objective
-        return linear_ramp(self.step, total=self.cfg.train.steps, start=ob.ema_start, end=ob.ema_end)
+        return ema_momentum(self.step, total=self.cfg.train.steps, start=ob.ema_start, end=ob.ema_end,
+                            horizon=ob.ema_horizon)
+
+    def target_init_weight(self, steps: int) -> float:
+        """Fraction of the target encoder that is still its initialisation after ``steps`` EMA
+        updates of this run's schedule (skipped steps ignored)."""
+        ob = self.cfg.objective
+        return schedule_init_weight(steps, total=self.cfg.train.steps, start=ob.ema_start, end=ob.ema_end,
+                                    horizon=ob.ema_horizon)
 
     @property
     def is_fsdp(self) -> bool:
@@ -219,18 +274,24 @@ class Trainer:
         self._setup()
         cfg, fabric = self.cfg, self.fabric
         accumulate, total = cfg.optim.accumulate, cfg.train.steps
-        if fabric.global_rank == 0:
-            print(f"[jepa-domains] {cfg.modality_name}: {len(self.dataset)} training samples "
-                  f"({_describe(self.dataset)}); run dir {self.run_dir}")
+        rank0 = fabric.global_rank == 0
+        if rank0:
+            self._announce()
         batches = iter(self.loader)
-        bar = tqdm(total=total, initial=self.step, disable=not cfg.train.progress or fabric.global_rank != 0,
-                   desc=f"train {cfg.modality_name}", dynamic_ncols=True)
+        progress = Progress(total=total, initial=self.step, desc=f"train {cfg.modality_name}",
+                            log_every=cfg.train.log_every, enabled=cfg.train.progress and rank0)
         start, samples, skipped, last_loss = time.perf_counter(), 0, 0, float("nan")
+        self.latest: dict[str, float] = {}        # last logged value of every metric
+        self.final_diagnostics: dict[str, float] | None = None
         self.model.train()
         end = total if stop_at is None else min(total, stop_at)
+        if self.step == 0 and self.probe is not None:
+            self._log(self._run_probe(), progress)     # the random-initialisation level
+            progress.update(0)
         while self.step < end:
             sched = self._apply_schedules()
-            want_diag = self.step % max(1, cfg.train.diagnostics_every) == 0
+            # diagnostics also on the last step, so the collapse verdict describes the final model
+            want_diag = self.step % max(1, cfg.train.diagnostics_every) == 0 or self.step == end - 1
             logs: dict[str, torch.Tensor] = {}
             keys_seen = []
             finite = True
@@ -257,7 +318,7 @@ class Trainer:
                 self.optimizer.zero_grad(set_to_none=True)
                 skipped += 1
                 self.step += 1
-                bar.update(1)
+                progress.update(1)
                 continue
             if cfg.optim.clip_grad > 0:
                 fabric.clip_gradients(self.model, self.optimizer, max_norm=cfg.optim.clip_grad)
@@ -267,34 +328,122 @@ class Trainer:
             self.model.update_target(momentum)
             self.step += 1
             last_loss = float(logs["loss"])  # this rank's share until the next logged (global) value
-            bar.update(1)
+            train_seconds = time.perf_counter() - start - (self.probe.seconds if self.probe is not None else 0.0)
             if self.step % cfg.train.log_every == 0 or self.step == total or want_diag:
                 metrics = self._global_logs(logs)
                 last_loss = metrics["loss"]
-                rate = samples / max(1e-9, time.perf_counter() - start)
-                metrics.update(sched, momentum=momentum, samples_per_second=rate)
-                fabric.log_dict(metrics, step=self.step)
-                if fabric.global_rank == 0:
-                    append_metrics(self.run_dir / "metrics.csv", self.step, metrics)
-                bar.set_postfix(loss=f"{last_loss:.4f}", lr=f"{sched['lr']:.2e}", sps=f"{rate:.0f}")
-                if "target_std" in metrics and metrics["target_std"] < COLLAPSE_STD and fabric.global_rank == 0:
-                    warnings.warn(f"step {self.step}: target std {metrics['target_std']:.2e} — "
-                                  "representations look collapsed", stacklevel=1)
+                metrics.update(sched, momentum=momentum, samples_per_second=samples / max(1e-9, train_seconds))
+                if want_diag:
+                    self._watch_collapse(metrics)
+                self._log(metrics, progress)
+            # rank 0 only and free of collectives, so the other ranks need not know when it runs
+            if self._probe_due(train_seconds):
+                self._log(self._run_probe(), progress)
+            progress.update(1)
             if self.step % cfg.train.checkpoint_every == 0 or self.step == end:
                 self.save()
-        bar.close()
+        progress.close()
         wall = time.perf_counter() - start
-        for logger in fabric.loggers:
-            logger.finalize("success")
         result = RunResult(run_dir=self.run_dir, steps=self.step, final_loss=last_loss, wall_seconds=wall,
                            samples_per_second=samples / max(wall, 1e-9), skipped_steps=skipped,
                            global_rank=fabric.global_rank)
-        if fabric.global_rank == 0:
-            summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(result).items()}
-            summary["dataset"] = _describe(self.dataset)
-            summary["skipped_samples"] = int(getattr(self.dataset, "skipped", 0))
-            (self.run_dir / "run.json").write_text(json.dumps(summary, indent=2, default=_json_default))
+        if rank0:
+            self._write_summary(result)
+        for logger in fabric.loggers:
+            logger.finalize("success")
+        _teardown_process_group(fabric)
         return result
+
+    def _announce(self) -> None:
+        """First lines of a run: data, run dir, and how much of the EMA target will have moved."""
+        cfg = self.cfg
+        print(f"[jepa-domains] {cfg.modality_name}: {len(self.dataset)} training samples "
+              f"({_describe(self.dataset)}); run dir {self.run_dir}")
+        ob, total = cfg.objective, cfg.train.steps
+        first = ema_momentum(0, total=total, start=ob.ema_start, end=ob.ema_end, horizon=ob.ema_horizon)
+        print(f"[jepa-domains] EMA momentum {first:.4g} -> {ob.ema_end:.4g}"
+              f"{' (shared tokenizer)' if ob.share_tokenizer else ''}: after {total} steps "
+              f"{100 * self.target_init_weight(total):.1f} % of the target encoder is still its initialisation"
+              + (f"; online probe every {self.probe_every} steps"
+                 + (f" within {PROBE_BUDGET:.0%} of the training time" if cfg.train.probe_every is None else "")
+                 if self.probe is not None else ""))
+
+    def _log(self, metrics: dict[str, float], progress: Progress) -> None:
+        """Send logged metrics to every sink: loggers (rank 0 inside Fabric), metrics.csv,
+        the progress display."""
+        if not metrics:
+            return
+        self.fabric.log_dict(metrics, step=self.step)
+        self.latest.update(metrics)
+        if self.fabric.global_rank == 0:
+            append_metrics(self.run_dir / "metrics.csv", self.step, metrics)
+        progress.set_metrics(**{k: v for k, v in metrics.items()
+                                if k in ("loss", "lr", "samples_per_second", "probe_knn", "probe_linear")})
+        if "probe_knn" in metrics:
+            progress.request_line()  # a probe result deserves a line of its own step
+
+    def _watch_collapse(self, metrics: dict[str, float]) -> None:
+        """Keep the diagnostics for the run's verdict; warn (rank 0) when they cross the
+        :class:`CollapseThresholds`, after warm-up (a fresh predictor legitimately starts near
+        constant) and always at the last step."""
+        if not set(DIAGNOSTIC_NAMES) <= set(metrics):
+            return
+        self.final_diagnostics = {k: metrics[k] for k in (*DIAGNOSTIC_NAMES, "effective_rank_max") if k in metrics}
+        reasons = collapse_reasons(self.final_diagnostics, COLLAPSE_THRESHOLDS)
+        judged = self.step > self.cfg.optim.warmup_steps or self.step == self.cfg.train.steps
+        if reasons and judged and self.fabric.global_rank == 0:
+            warnings.warn(f"step {self.step}: representations look collapsed: " + "; ".join(reasons), stacklevel=2)
+
+    def _write_summary(self, result: RunResult) -> None:
+        """run.json (rank 0), and the flattened config with the final metrics to TensorBoard's
+        HParams tab."""
+        summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(result).items()}
+        summary["dataset"] = _describe(self.dataset)
+        summary["skipped_samples"] = int(getattr(self.dataset, "skipped", 0))
+        summary["target_init_weight"] = self.target_init_weight(result.steps)
+        summary["collapse"] = collapse_report(self.final_diagnostics, COLLAPSE_THRESHOLDS)
+        summary["probe"] = self._probe_summary(result.wall_seconds)
+        summary["hparams"] = flatten_hparams(to_dict(self.cfg))
+        (self.run_dir / "run.json").write_text(json.dumps(summary, indent=2, default=_json_default))
+        final = {f"final/{k}": v for k, v in self.latest.items()
+                 if k in ("loss", "probe_knn", "probe_linear", *DIAGNOSTIC_NAMES) and math.isfinite(v)}
+        final["final/target_init_weight"] = summary["target_init_weight"]
+        for logger in self.fabric.loggers:
+            logger.log_hyperparams(summary["hparams"], metrics=final, step=result.steps)
+
+    def _probe_summary(self, wall_seconds: float) -> dict[str, Any] | None:
+        if self.probe is None:
+            return None
+        return {"every": self.probe_every, "auto": self.cfg.train.probe_every is None, **self.probe.sizes,
+                "calls": self.probe.calls, "seconds": self.probe.seconds,
+                "fraction_of_wall": self.probe.seconds / max(wall_seconds, 1e-9),
+                "final": {k: self.latest[k] for k in ("probe_knn", "probe_linear") if k in self.latest}}
+
+
+def _teardown_process_group(fabric: Fabric) -> None:
+    """End a multi-process gloo run with every rank present. Fabric leaves the gloo group to
+    interpreter exit, where its worker threads can still hold work and abort a process that is
+    slower to exit than rank 0 (which hosts the rendezvous store); a barrier, then an explicit
+    destroy on every rank, removes that race. NCCL groups are destroyed by Fabric itself."""
+    import torch.distributed as dist
+
+    if fabric.world_size > 1 and dist.is_initialized() and dist.get_backend() == "gloo":
+        fabric.barrier()
+        dist.destroy_process_group()
+
+
+def flatten_hparams(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; sequences become lists (JSON) of plain values."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_hparams(value, name + "."))
+        elif isinstance(value, tuple):
+            flat[name] = list(value)
+        else:
+            flat[name] = value
+    return flat
 
 
 def append_metrics(path: Path, step: int, metrics: dict[str, float]) -> None:

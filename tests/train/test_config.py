@@ -42,3 +42,14 @@ def test_saved_config_roundtrips(tmp_path):
     again = resolve("timeseries", file=tmp_path / "c.yaml")
     assert again == cfg
     assert yaml.safe_load((tmp_path / "c.yaml").read_text())["modality"]["mask_ratio"] == [0.4, 0.6]
+
+
+def test_new_objective_and_probe_keys_are_validated():
+    cfg = resolve("timeseries")
+    assert cfg.objective.ema_horizon == 0.0 and cfg.objective.share_tokenizer is False
+    assert cfg.train.probe_every is None and cfg.train.probe_samples == 256
+    assert resolve("timeseries", overrides=["train.probe_every=null"]).train.probe_every is None
+    for bad, key in (("objective.ema_horizon=-0.1", "ema_horizon"), ("objective.ema_start=1.5", "ema_start"),
+                     ("objective.ema_end=-1", "ema_end"), ("train.probe_every=-1", "probe_every")):
+        with pytest.raises(ConfigError, match=key):
+            resolve("timeseries", overrides=[bad])
