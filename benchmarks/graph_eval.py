@@ -63,9 +63,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1 is fastest on 2 shared cores)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="extra run-config override")
+    parser.add_argument("--encoder", default="both", choices=("context", "target", "both"),
+                        help="which pretrained encoder to probe (both: context and EMA target)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    from jepa_domains.eval.verdicts import verdicts
     from jepa_domains.modalities.graph.evaluate import cross_validate_pretraining
     from jepa_domains.registry import get_modality
     from jepa_domains.train.config import resolve
@@ -79,7 +82,9 @@ def main() -> None:
               f"(partitioning {100 * cost['collate_fraction']:.0f}% of collate+step)", flush=True)
         cfg = resolve("graph", defaults=adapter.run_defaults, overrides=overrides)
         start = time.perf_counter()
-        result = cross_validate_pretraining(cfg, Path(args.out) / name, folds=args.folds)
+        result = cross_validate_pretraining(cfg, Path(args.out) / name, folds=args.folds, encoder=args.encoder)
+        for verdict in verdicts([{**r, "task": "classify_cv"} for r in result["rows"]]):
+            print(verdict.line(), flush=True)
         wall = time.perf_counter() - start
         row = {"dataset": name, "folds": args.folds, "wall_s": round(wall, 1), **cost,
                **{m: [round(100 * v, 2) for v in ms] for m, ms in result["summary"].items()}}

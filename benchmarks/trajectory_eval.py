@@ -95,7 +95,7 @@ def main() -> None:
                                          history=32, horizon=5)
             for r in fc:
                 r["dataset"] = name
-            report["forecast"].extend(fc)
+            report["forecast"].extend({k: v for k, v in r.items() if not k.endswith("_windows")} for r in fc)
             print(f"[{name}] next-5-positions forecasting (coordinate units)")
             print(table(fc, ["method", "ade", "fde"]))
         print(f"[{name}] done in {time.perf_counter() - start:.0f}s", flush=True)

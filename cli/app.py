@@ -115,16 +115,22 @@ def evaluate(
     data_root: Annotated[Optional[Path], typer.Option(help="folder of benchmark data (or $JEPA_DOMAINS_DATA)")] = None,
     option: Annotated[Optional[list[str]], typer.Option("--option", help="protocol option key=value, e.g. horizons=[96]")] = None,
     out: Annotated[Optional[Path], typer.Option(help="JSON file for the result rows (default RUN/eval-TASK.json)")] = None,
+    encoder: Annotated[Optional[str], typer.Option(
+        help="context | target | both (default: the modality's default_encoder, context for the built-ins)")] = None,
 ) -> None:
-    """Evaluate a pretrained encoder, frozen, against its baselines."""
+    """Evaluate a pretrained encoder, frozen, against its baselines; print paired verdicts.
+
+    Writes the rows to RUN/eval-TASK.json and the verdicts to RUN/eval-TASK.verdicts.json."""
     import json
 
-    from jepa_domains.eval.embed import load_run
-    from jepa_domains.eval.protocols import format_rows
+    from jepa_domains.eval.embed import load_run, resolve_encoders
+    from jepa_domains.eval.protocols import format_rows, run_protocol
+    from jepa_domains.eval.verdicts import verdicts
     from jepa_domains.train.config import parse_override
 
     with user_errors():
         loaded = load_run(run)
+        resolve_encoders(encoder, loaded.adapter)  # a bad name fails before any work
         protocols = loaded.adapter.protocols()
         if task not in protocols:
             fail(f"modality {loaded.cfg.modality_name!r} has no task {task!r}; known: {', '.join(protocols)}")
@@ -132,10 +138,16 @@ def evaluate(
         for key, value in list(kwargs.items()):
             if isinstance(value, list):
                 kwargs[key] = tuple(value)
-        rows = protocols[task](run, source=data, data_root=data_root, **kwargs)
+        if "encoder" in kwargs:
+            fail("pass the encoder with --encoder, not --option encoder=...")
+        rows = run_protocol(protocols[task], run, source=data, data_root=data_root, encoder=encoder, **kwargs)
+        found = verdicts([{**r, "task": task} for r in rows])
     typer.echo(format_rows(rows))
+    for v in found:
+        typer.echo(v.line())
     target = out or (loaded.run_dir / f"eval-{task}.json")
-    target.write_text(json.dumps(rows, indent=2))
+    target.write_text(json.dumps(rows))
+    target.with_suffix(".verdicts.json").write_text(json.dumps([v.as_dict() for v in found], indent=1))
     typer.echo(f"rows written to {target}")
 
 
@@ -150,37 +162,46 @@ def embed(
     devices: Annotated[int, typer.Option(help="processes per node; > 1 writes one .npz per rank into --out")] = 1,
     num_nodes: Annotated[int, typer.Option(help="number of nodes (with torchrun/SLURM)")] = 1,
     accelerator: Annotated[str, typer.Option(help="auto | cpu | gpu")] = "auto",
+    encoder: Annotated[Optional[str], typer.Option(
+        help="context | target | both (both also writes X_context and X_target); default: the modality's")] = None,
 ) -> None:
     """Write frozen embeddings of a dataset (with sample ids, joinable to the inputs)."""
     import numpy as np
 
     from jepa_domains.data.shards import open_dataset
-    from jepa_domains.eval.embed import extract, load_run
+    from jepa_domains.eval.embed import extract, load_runs
     from jepa_domains.modalities.base import resolve_data_root
 
     if devices * num_nodes > 1:
         from jepa_domains.train.launch import embed_distributed
 
+        if encoder == "both":
+            fail("--encoder both is not supported with --devices/--num-nodes > 1: embed each encoder in its own run")
         with user_errors():
             manifest = embed_distributed(run, out, source=data, split=split, data_root=data_root,
                                          batch_size=batch_size, devices=devices, num_nodes=num_nodes,
-                                         accelerator=accelerator)
+                                         accelerator=accelerator, encoder=encoder)
         if manifest is not None:
             typer.echo(f"{manifest['num_samples']} embeddings in {manifest['world_size']} per-rank files "
                        f"written to {out} (join with jepa_domains.train.launch.read_embedding_shards)")
         return
     with user_errors():
-        loaded = load_run(run)
+        runs = load_runs(run, encoder=encoder)
+        loaded = next(iter(runs.values()))
         root = resolve_data_root(data_root or loaded.cfg.data.data_root)
         dataset = open_dataset(loaded.adapter, loaded.options, data if data is not None else loaded.cfg.data.source,
                                split=split, data_root=root)
-        emb = extract(loaded.encoder, loaded.adapter, loaded.options, dataset, batch_size=batch_size)
+        embs = {which: extract(r.encoder, r.adapter, r.options, dataset, batch_size=batch_size)
+                for which, r in runs.items()}
+    emb = next(iter(embs.values()))
     out.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {"X": emb.X, "ids": np.asarray([str(i) for i in emb.ids])}
+    arrays = {"X": emb.X, "ids": np.asarray([str(i) for i in emb.ids]), "encoder": np.asarray(next(iter(embs)))}
+    if len(embs) > 1:
+        arrays.update({f"X_{which}": e.X for which, e in embs.items()})
     if emb.y is not None:
         arrays["y"] = emb.y
     np.savez(out, **arrays)
-    typer.echo(f"{emb.X.shape[0]} embeddings of width {emb.X.shape[1]} written to {out}")
+    typer.echo(f"{emb.X.shape[0]} embeddings of width {emb.X.shape[1]} ({', '.join(embs)} encoder) written to {out}")
 
 
 from jepa_domains.cli.shard import shard as _shard_command  # noqa: E402

@@ -1,15 +1,18 @@
 """Reports of a suite run, rendered from ``results.json`` alone (so ``bench report DIR`` can
 redo them): per entry and task, mean ± std over seeds of every method, the delta of the JEPA
-encoder to each baseline and to the published anchor, plus the training and score plots.
-Written as Markdown and as one standalone HTML page (plots embedded as base64 PNG)."""
+encoder to each baseline and to the published anchor, the paired verdict of the JEPA encoder
+against each baseline (:mod:`jepa_domains.eval.verdicts`), the chance level, runs flagged as
+collapsed, plus the training, online-probe and score plots. Written as Markdown and as one
+standalone HTML page (plots embedded as base64 PNG)."""
 
 from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +20,10 @@ import numpy as np
 
 from jepa_domains.benchmarks.harness import plots
 from jepa_domains.benchmarks.harness.runner import load_results
+from jepa_domains.eval.verdicts import verdicts
 
-VARIANT_KEYS = ("probe", "horizon")
+VARIANT_KEYS = ("protocol", "probe", "encoder", "horizon")
+CHANCE = "chance"
 
 
 @dataclass
@@ -27,6 +32,7 @@ class Table:
     header: list[str]
     rows: list[list[str]]
     plot: str | None = None  # base64 PNG
+    verdicts: list[str] = field(default_factory=list)   # "verdict: ..." lines
 
 
 def variant(row: dict[str, Any]) -> str:
@@ -72,9 +78,11 @@ def _anchor_for(anchors: list[dict[str, Any]], task: str, dataset: str, var: str
 
 def build_tables(results: dict[str, Any], *, with_plots: bool = True) -> list[Table]:
     """One table per (entry, task): rows = dataset x setting x metric, columns = methods,
-    deltas (jepa − baseline) and the anchor."""
+    deltas (jepa − baseline) and the anchor; below it, the paired verdicts of ``jepa`` against
+    every other method. In the bar plots the ``chance`` method is a line, not a bar."""
     stats = aggregate(results["rows"])
     entries = results.get("entries", {})
+    found = verdicts(results["rows"])
     tables = []
     for entry, task in dict.fromkeys((k[0], k[1]) for k in stats):
         info = entries.get(entry, {})
@@ -86,7 +94,7 @@ def build_tables(results: dict[str, Any], *, with_plots: bool = True) -> list[Ta
         groups = list(dict.fromkeys(k[2:5] for k in keys))
         header = ["dataset", "setting", "metric", "seeds", *methods, *(f"Δ jepa−{b}" for b in baselines),
                   "published", "Δ to published"]
-        body, bar_stats, bar_anchor = [], {}, {}
+        body, bar_stats, bar_anchor, bar_chance = [], {}, {}, {}
         for dataset, var, metric in groups:
             cells = {m: stats.get((entry, task, dataset, var, metric, m)) for m in methods}
             n = max((c["n"] for c in cells.values() if c), default=0)
@@ -112,16 +120,37 @@ def build_tables(results: dict[str, Any], *, with_plots: bool = True) -> list[Ta
             body.append(row)
             label = f"{dataset} {var} {metric}".replace(" -", "")
             for m, c in cells.items():
-                if c:
+                if c and m != CHANCE:
                     bar_stats[(label, m)] = (c["mean"], c["std"])
+            if cells.get(CHANCE):
+                bar_chance[label] = cells[CHANCE]["mean"]
             if anchor:
                 bar_anchor[label] = anchor["value"]
         plot = None
         if with_plots and bar_stats:
             labels = list(dict.fromkeys(g for g, _ in bar_stats))
-            plot = plots.score_bars(f"{entry} · {task}", labels, methods, bar_stats, bar_anchor)
-        tables.append(Table(title=f"{entry} · {task}", header=header, rows=body, plot=plot))
+            plot = plots.score_bars(f"{entry} · {task}", labels, [m for m in methods if m != CHANCE], bar_stats,
+                                    bar_anchor, chance=bar_chance)
+        lines = [v.line() for v in found if v.group.get("entry") == entry and v.group.get("task") == task]
+        tables.append(Table(title=f"{entry} · {task}", header=header, rows=body, plot=plot, verdicts=lines))
     return tables
+
+
+def collapsed_runs(results: dict[str, Any]) -> list[str]:
+    """Runs whose ``run.json`` says ``"collapse": {"collapsed": true, "reasons": [...]}`` (an
+    optional key), as ``"<entry> seed <s> (<run folder>): <reasons>"``."""
+    flagged = []
+    for info in results.get("runs", {}).values():
+        try:
+            summary = json.loads((Path(info["run_dir"]) / "run.json").read_text())
+        except (OSError, ValueError, KeyError):
+            continue
+        collapse = summary.get("collapse") if isinstance(summary, dict) else None
+        if isinstance(collapse, dict) and collapse.get("collapsed") is True:
+            details = "; ".join(str(r) for r in collapse.get("reasons") or [])
+            flagged.append(f"{info.get('entry', '?')} seed {info.get('seed', '?')} ({Path(info['run_dir']).name})"
+                           + (f": {details}" if details else ""))
+    return flagged
 
 
 def _citations(results: dict[str, Any]) -> list[str]:
@@ -135,7 +164,7 @@ def _citations(results: dict[str, Any]) -> list[str]:
 
 
 def render_markdown(results: dict[str, Any], tables: list[Table], curves: str | None,
-                    link: Any = None) -> str:
+                    link: Any = None, probes: str | None = None) -> str:
     """Markdown report; ``link(name, png_base64) -> str`` places an image (default: a data URI,
     which not every Markdown viewer shows; :func:`write_report` saves PNG files instead)."""
     link = link or (lambda name, data: f"data:image/png;base64,{data}")
@@ -148,26 +177,35 @@ def render_markdown(results: dict[str, Any], tables: list[Table], curves: str | 
              f"{len(results.get('skipped', []))} skipped entries", ""]
     for err in results.get("errors", []):
         lines.append(f"- **failed** {err['entry']} seed {err['seed']} {err['task']}: {err['error']}")
+    for msg in collapsed_runs(results):
+        lines.append(f"- **collapsed** pretraining run {msg}")
     for msg in results.get("skipped", []):
         lines.append(f"- skipped {msg}")
     lines.append("")
-    lines.append("Values are mean ± sample std over seeds; Δ columns are raw differences "
-                 "(for mse/mae lower is better, for accuracy higher is better).")
+    lines.append("Values are mean ± sample std over seeds (and folds); Δ columns are raw differences "
+                 "(for mse/mae lower is better, for accuracy higher is better). `chance` is the majority-class "
+                 "share of the test part (dashed line in the plots). Verdicts pair jepa with each baseline over "
+                 "seeds x folds (paired t-test) or, for one split and one seed, over test samples (McNemar); "
+                 "see docs/evaluation.md.")
     for table in tables:
         lines += ["", f"## {table.title}", "", "| " + " | ".join(table.header) + " |",
                   "|" + "---|" * len(table.header)]
         lines += ["| " + " | ".join(r) + " |" for r in table.rows]
+        if table.verdicts:
+            lines += [""] + [f"- `{v}`" for v in table.verdicts]
         if table.plot:
             lines += ["", f"![{table.title}]({link(table.title, table.plot)})"]
     if curves:
         lines += ["", "## Pretraining curves", "", f"![pretraining]({link('pretraining', curves)})"]
+    if probes:
+        lines += ["", "## Online probes", "", f"![online probes]({link('online_probes', probes)})"]
     cites = _citations(results)
     if cites:
         lines += ["", "## Published anchors", ""] + [f"- {c}" for c in cites]
     return "\n".join(lines) + "\n"
 
 
-def render_html(results: dict[str, Any], tables: list[Table], curves: str | None) -> str:
+def render_html(results: dict[str, Any], tables: list[Table], curves: str | None, probes: str | None = None) -> str:
     esc = html.escape
     env = results.get("environment", {})
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -185,6 +223,8 @@ def render_html(results: dict[str, Any], tables: list[Table], curves: str | None
     for err in results.get("errors", []):
         parts.append(f"<p class='err'>failed {esc(err['entry'])} seed {err['seed']} {esc(err['task'])}: "
                      f"{esc(str(err['error']))}</p>")
+    for msg in collapsed_runs(results):
+        parts.append(f"<p class='err'>collapsed pretraining run {esc(msg)}</p>")
     for msg in results.get("skipped", []):
         parts.append(f"<p>skipped {esc(msg)}</p>")
     parts.append("<p>Values are mean ± sample std over seeds; Δ columns are raw differences.</p>")
@@ -193,10 +233,14 @@ def render_html(results: dict[str, Any], tables: list[Table], curves: str | None
                      + "".join(f"<th>{esc(h)}</th>" for h in table.header) + "</tr>")
         parts += ["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in table.rows]
         parts.append("</table>")
+        if table.verdicts:
+            parts.append("<ul>" + "".join(f"<li><code>{esc(v)}</code></li>" for v in table.verdicts) + "</ul>")
         if table.plot:
             parts.append(f"<img alt='{esc(table.title)}' src='data:image/png;base64,{table.plot}'>")
     if curves:
         parts.append(f"<h2>Pretraining curves</h2><img alt='pretraining' src='data:image/png;base64,{curves}'>")
+    if probes:
+        parts.append(f"<h2>Online probes</h2><img alt='online probes' src='data:image/png;base64,{probes}'>")
     cites = _citations(results)
     if cites:
         parts.append("<h2>Published anchors</h2><ul>" + "".join(f"<li>{esc(c)}</li>" for c in cites) + "</ul>")
@@ -212,6 +256,8 @@ def summary_text(results: dict[str, Any], tables: list[Table] | None = None) -> 
         widths = [max(len(h), *(len(r[i]) for r in t.rows)) if t.rows else len(h) for i, h in enumerate(t.header)]
         lines += ["", t.title, "  ".join(h.ljust(w) for h, w in zip(t.header, widths))]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in t.rows]
+        lines += t.verdicts
+    lines += [f"collapsed: {msg}" for msg in collapsed_runs(results)]
     return "\n".join(lines)
 
 
@@ -221,6 +267,7 @@ def write_report(out: str | Path, *, with_plots: bool = True) -> tuple[Path, Pat
     results = load_results(out)
     tables = build_tables(results, with_plots=with_plots)
     curves = plots.training_curves(results.get("runs", {})) if with_plots else None
+    probes = plots.online_probe_curves(results.get("runs", {})) if with_plots else None
     md, page = out / "report.md", out / "report.html"
 
     def save_png(name: str, data: str) -> str:
@@ -230,6 +277,6 @@ def write_report(out: str | Path, *, with_plots: bool = True) -> tuple[Path, Pat
         path.write_bytes(base64.b64decode(data))
         return f"plots/{path.name}"
 
-    md.write_text(render_markdown(results, tables, curves, link=save_png))
-    page.write_text(render_html(results, tables, curves))
+    md.write_text(render_markdown(results, tables, curves, link=save_png, probes=probes))
+    page.write_text(render_html(results, tables, curves, probes=probes))
     return md, page

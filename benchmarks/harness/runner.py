@@ -25,12 +25,13 @@ from tqdm.auto import tqdm
 
 from jepa_domains.benchmarks.harness import store
 from jepa_domains.benchmarks.harness.schema import Entry, Suite, SuiteError, TaskSpec
+from jepa_domains.eval.protocols import DETAIL_FIELDS, run_protocol
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.registry import get_modality
 from jepa_domains.train.config import GLOBAL_QUICK, RunConfig, resolve
 
-ROW_FIELDS = ("suite", "entry", "modality", "task", "dataset", "method", "probe", "horizon", "metric", "value",
-              "seed", "run_key")
+ROW_FIELDS = ("suite", "entry", "modality", "task", "dataset", "method", "probe", "encoder", "horizon", "metric",
+              "value", "seed", "run_key")
 ENV_FIELDS = ("device", "torch", "python", "jepa_domains", "git_commit")
 
 
@@ -78,9 +79,10 @@ def pretrain(cfg: RunConfig, out: Path) -> tuple[Path, bool]:
 
 
 def call_protocol(modality: str, spec: TaskSpec, run_dir: Path, *, source: str | None,
-                  data_root: Path | None, seed: int) -> list[dict[str, Any]]:
-    """``adapter.protocols()[task](run_dir, source=..., data_root=..., **options)``; lists in
-    the options become tuples (as on the CLI) and ``seed`` is passed when the protocol takes one."""
+                  data_root: Path | None, seed: int, encoder: str | None = None) -> list[dict[str, Any]]:
+    """``adapter.protocols()[task](run_dir, source=..., data_root=..., encoder=..., **options)``;
+    lists in the options become tuples (as on the CLI), ``seed`` is passed when the protocol
+    takes one, and every row has an ``encoder`` field (see :func:`run_protocol`)."""
     protocols = get_modality(modality).protocols()
     if spec.task not in protocols:
         raise SuiteError(f"modality {modality!r} has no task {spec.task!r}; known: {', '.join(protocols)}")
@@ -89,12 +91,14 @@ def call_protocol(modality: str, spec: TaskSpec, run_dir: Path, *, source: str |
     params = inspect.signature(fn).parameters
     if "seed" not in kwargs and ("seed" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())):
         kwargs["seed"] = seed
-    return fn(run_dir, source=source, data_root=data_root, **kwargs)
+    return run_protocol(fn, run_dir, source=source, data_root=data_root, encoder=encoder, **kwargs)
 
 
-def cell_key(run_key: str, spec: TaskSpec) -> str:
-    """Identity of a stored cell: the pretraining config hash plus the protocol and its options."""
-    text = json.dumps([run_key, spec.task, spec.dataset, spec.options], sort_keys=True, default=str)
+def cell_key(run_key: str, spec: TaskSpec, encoder: str | None = None) -> str:
+    """Identity of a stored cell: the pretraining config hash plus the protocol, its options and
+    the entry's encoder choice (absent from the hash when None, so older cells stay valid)."""
+    parts = [run_key, spec.task, spec.dataset, spec.options] + ([encoder] if encoder is not None else [])
+    text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -151,7 +155,7 @@ def run_suite(suite: Suite, out: str | Path, *, only: Sequence[str] | None = Non
             cell = store.read_cell(path)
             bar.set_postfix_str(f"{entry.name} s{seed} {spec.task}")
             # a stored cell counts only if it was computed from the same config and protocol options
-            if cell is not None and cell.get("status") == "ok" and cell.get("cell_key") == cell_key(run_key, spec):
+            if cell is not None and cell.get("status") == "ok" and cell.get("cell_key") == cell_key(run_key, spec, entry.encoder):
                 result.reused += 1
                 bar.update(1)
                 continue
@@ -180,7 +184,7 @@ def _compute_cell(suite: Suite, entry: Entry, seed: int, spec: TaskSpec, out: Pa
     try:
         cfg = entry_config(entry, seed, root)
         cell["run_key"] = store.config_hash(cfg)
-        cell["cell_key"] = cell_key(cell["run_key"], spec)
+        cell["cell_key"] = cell_key(cell["run_key"], spec, entry.encoder)
         if run_dir is None:
             run_dir, reused = pretrain(cfg, out)
             say(f"[bench] {entry.name} seed {seed}: {'reused' if reused else 'pretrained'} {run_dir.name} "
@@ -188,7 +192,8 @@ def _compute_cell(suite: Suite, entry: Entry, seed: int, spec: TaskSpec, out: Pa
         cell["run_dir"] = str(run_dir)
         t1 = time.perf_counter()
         source = spec.dataset if spec.dataset is not None else entry.dataset
-        rows = call_protocol(entry.modality, spec, run_dir, source=source, data_root=root, seed=seed)
+        rows = call_protocol(entry.modality, spec, run_dir, source=source, data_root=root, seed=seed,
+                             encoder=entry.encoder)
         cell["eval_seconds"] = time.perf_counter() - t1
         cell["rows"] = [_tag(row, suite, entry, spec, seed, cell["run_key"]) for row in rows]
         cell["status"] = "ok"
@@ -218,7 +223,8 @@ def _now() -> str:
 
 def write_results(out: Path, suite: Suite, cells: list[dict[str, Any]], result: SuiteRun) -> None:
     """``results.json`` (environment, rows, errors, runs) and ``results.csv`` (one row per
-    dataset x method x seed x metric, with the environment columns)."""
+    dataset x method x seed x metric, with the environment columns; per-sample detail such as
+    ``per_sample`` stays in the JSON)."""
     env = store.environment()
     runs = {}
     for c in cells:
@@ -226,6 +232,7 @@ def write_results(out: Path, suite: Suite, cells: list[dict[str, Any]], result: 
             runs[c["run_key"]] = {"run_dir": c["run_dir"], "modality": c["modality"], "entry": c["entry"],
                                   "seed": c["seed"]}
     entries = {e.name: {"modality": e.modality, "dataset": e.dataset, "baselines": list(e.baselines),
+                        "encoder": e.encoder,
                         "seeds": list(e.seeds), "anchors": [dataclasses.asdict(a) for a in e.anchors]}
                for e in suite.entries}
     payload = {"suite": suite.name, "description": suite.description, "environment": env, "written": _now(),
@@ -233,7 +240,7 @@ def write_results(out: Path, suite: Suite, cells: list[dict[str, Any]], result: 
                "wall_seconds_last_invocation": result.wall_seconds, "rows": result.rows, "errors": result.errors,
                "skipped": result.skipped, "runs": runs}
     store.write_json_atomic(out / "results.json", payload)
-    extra = sorted({k for r in result.rows for k in r} - set(ROW_FIELDS))
+    extra = sorted({k for r in result.rows for k in r} - set(ROW_FIELDS) - set(DETAIL_FIELDS))
     with (out / "results.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=[*ROW_FIELDS, *extra, *ENV_FIELDS], extrasaction="ignore")
         writer.writeheader()

@@ -19,6 +19,7 @@ Example::
           - {task: classify, options: {probes: [logistic]}}
         baselines: [random_init, features]
         seeds: [0, 1]
+        encoder: both                # context | target | both; omitted = the modality's default
         anchors:
           - {task: classify, metric: accuracy, value: 0.9, citation: "...", provenance: memory}
 """
@@ -34,6 +35,7 @@ import yaml
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 PROVENANCES = ("paper", "paper_logs", "issue", "memory", "measured")
+ENCODER_CHOICES = ("context", "target", "both")  # as jepa_domains.eval.embed (kept torch-free here)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -82,6 +84,7 @@ class Entry:
     anchors: tuple[Anchor, ...] = ()
     needs_data_root: bool = False
     description: str = ""
+    encoder: str | None = None   # context | target | both; None = the modality's default_encoder
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,8 @@ def _task(where: str, data: Any) -> TaskSpec:
 
 def _entry(where: str, data: Any, known_modalities: set[str] | None) -> Entry:
     d = _keys(where, data, {"name", "modality", "tasks"},
-              {"dataset", "pretrain", "quick", "baselines", "seeds", "anchors", "needs_data_root", "description"})
+              {"dataset", "pretrain", "quick", "baselines", "seeds", "anchors", "needs_data_root", "description",
+               "encoder"})
     name = _name(f"{where}.name", d["name"])
     where = f"{where} ({name})"
     modality = _name(f"{where}.modality", d["modality"])
@@ -199,7 +203,11 @@ def _entry(where: str, data: Any, known_modalities: set[str] | None) -> Entry:
     for a in anchors:
         if a.task not in task_names:
             raise SuiteError(f"{where}.anchors: anchor for task {a.task!r}, which the entry does not run")
-    return Entry(name=name, modality=modality, dataset=dataset, tasks=specs, pretrain=dict(pretrain),
+    encoder = d.get("encoder")
+    if encoder is not None and encoder not in ENCODER_CHOICES:
+        raise SuiteError(f"{where}.encoder: expected one of {', '.join(ENCODER_CHOICES)} (or leave it out), "
+                         f"got {encoder!r}")
+    return Entry(name=name, modality=modality, dataset=dataset, tasks=specs, pretrain=dict(pretrain), encoder=encoder,
                  quick=bool(_typed(f"{where}.quick", d.get("quick", False), (bool,), "true/false")),
                  baselines=tuple(str(b) for b in baselines), seeds=tuple(seeds), anchors=anchors,
                  needs_data_root=bool(_typed(f"{where}.needs_data_root", d.get("needs_data_root", False),

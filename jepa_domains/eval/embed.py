@@ -18,9 +18,14 @@ from jepa_domains.train.build import build_encoder
 from jepa_domains.train.config import RunConfig, from_dict, modality_options
 
 
+ENCODERS = ("context", "target")
+ENCODER_CHOICES = (*ENCODERS, "both")
+
+
 @dataclass
 class LoadedRun:
-    """A trained run ready for frozen evaluation."""
+    """A trained run ready for frozen evaluation; ``which`` names the encoder loaded
+    (``"context"``: the gradient-trained encoder, ``"target"``: its EMA copy)."""
 
     run_dir: Path
     cfg: RunConfig
@@ -28,6 +33,7 @@ class LoadedRun:
     options: Any
     encoder: Encoder
     step: int
+    which: str = "context"
 
 
 @dataclass
@@ -43,26 +49,59 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def load_run(run: str | Path, *, which: str = "target") -> LoadedRun:
-    """Load the encoder of a run directory (or checkpoint file).
+def resolve_encoders(encoder: str | None, adapter: ModalityAdapter) -> tuple[str, ...]:
+    """The encoders an evaluation runs: ``None`` -> the adapter's :attr:`default_encoder`,
+    ``"both"`` -> ``("context", "target")``, else the one named."""
+    if encoder is None:
+        encoder = adapter.default_encoder
+    if encoder not in ENCODER_CHOICES:
+        raise ValueError(f"encoder must be one of {', '.join(ENCODER_CHOICES)} (or None for the "
+                         f"modality's default), got {encoder!r}")
+    return ENCODERS if encoder == "both" else (encoder,)
 
-    Args:
-        which: ``"target"`` (the EMA encoder, used for evaluation as in I-JEPA) or ``"context"``.
+
+def _run_dir(run: str | Path) -> Path:
+    return Path(run) if Path(run).is_dir() else Path(run).parent.parent
+
+
+def _encoder_weights(state: dict[str, Any], which: str, run: str | Path) -> dict[str, Any]:
+    prefix = "target_encoder." if which == "target" else "encoder."
+    weights = {k[len(prefix):]: v for k, v in state["model"].items() if k.startswith(prefix)}
+    if not weights:
+        raise ValueError(f"checkpoint of {run} holds no '{prefix}*' weights, cannot load the {which} encoder")
+    return weights
+
+
+def load_runs(run: str | Path, *, encoder: str | None = None) -> dict[str, LoadedRun]:
+    """Load the encoder(s) ``encoder`` (``context | target | both | None``, see
+    :func:`resolve_encoders`) of a run directory or checkpoint, reading the checkpoint once.
+
+    Returns ``{which: LoadedRun}`` in the order ``context``, ``target``.
     """
-    if which not in ("target", "context"):
-        raise ValueError(f"which must be 'target' or 'context', got {which!r}")
     state = ckpt.load(run)
     cfg = from_dict(RunConfig, state["config"])
     adapter = get_modality(cfg.modality_name)
     options = modality_options(adapter.Config, cfg.modality)
-    encoder = build_encoder(adapter, options, cfg)
-    prefix = "target_encoder." if which == "target" else "encoder."
-    weights = {k[len(prefix):]: v for k, v in state["model"].items() if k.startswith(prefix)}
-    encoder.load_state_dict(weights)
-    encoder.eval().requires_grad_(False)
-    run_dir = Path(run) if Path(run).is_dir() else Path(run).parent.parent
-    return LoadedRun(run_dir=run_dir, cfg=cfg, adapter=adapter, options=options, encoder=encoder,
-                     step=int(state["step"]))
+    out = {}
+    for which in resolve_encoders(encoder, adapter):
+        model = build_encoder(adapter, options, cfg)
+        model.load_state_dict(_encoder_weights(state, which, run))
+        model.eval().requires_grad_(False)
+        out[which] = LoadedRun(run_dir=_run_dir(run), cfg=cfg, adapter=adapter, options=options, encoder=model,
+                               step=int(state["step"]), which=which)
+    return out
+
+
+def load_run(run: str | Path, *, which: str | None = None) -> LoadedRun:
+    """Load one encoder of a run directory (or checkpoint file).
+
+    Args:
+        which: ``"context"`` (the gradient-trained encoder), ``"target"`` (its EMA copy) or
+            None: the modality's :attr:`~jepa_domains.modalities.base.ModalityAdapter.default_encoder`.
+    """
+    if which is not None and which not in ENCODERS:
+        raise ValueError(f"which must be 'context', 'target' or None, got {which!r}")
+    return next(iter(load_runs(run, encoder=which).values()))
 
 
 def random_encoder(cfg: RunConfig, adapter: ModalityAdapter, options: Any) -> Encoder:

@@ -1,19 +1,96 @@
-"""Probes on frozen embeddings, from scikit-learn: logistic regression, linear SVM, kNN, and
-stratified cross-validation of any of them."""
+"""Probes on frozen embeddings, from scikit-learn: logistic regression, linear SVM and kNN, each
+with its regularisation chosen by stratified inner cross-validation on the training part only.
+
+Probe names (:data:`PROBES`):
+
+==================== ================================================= ==========================
+name                 model                                             searched grid
+==================== ================================================= ==========================
+``logistic``         standardised multinomial logistic regression      ``C`` in ``10**[-4..3]``
+``logistic_unscaled`` the same on raw features                         ``C`` in ``10**[-4..3]``
+``svm``              standardised linear-kernel SVM (libsvm, one-vs-one) ``C`` in ``10**[-4..3]``
+``svm_unscaled``     the same on raw features (Point-JEPA's protocol)   ``C`` in ``10**[-4..3]``
+``knn``              cosine kNN vote on standardised features           ``k`` in ``{1, 3, 5, 10, 20}``
+``knn_unscaled``     cosine kNN vote on raw features                    ``k`` in ``{1, 3, 5, 10, 20}``
+==================== ================================================= ==========================
+
+A fixed hyperparameter skips the search: ``get_probe("svm_unscaled@0.012")`` (Point-JEPA's
+``C = 0.012``) or ``fit_probe(..., value=0.012)``. The inner cross-validation is a
+``StratifiedKFold`` with ``min(5, smallest training class count)`` folds (at least 2), shuffled
+with the probe's ``seed``; scaling statistics come from each inner training part. The best
+grid value (ties: the first, i.e. the strongest regularisation / smallest ``k``) is refitted on
+the whole training part. The test part is only ever predicted, never used to choose. Solvers:
+lbfgs (``max_iter=1000``, ``tol=1e-3``) for the logistic probe, libsvm on the precomputed
+linear kernel (shared by every ``C`` of a fold) for the SVM, single-threaded throughout.
+"""
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import LinearSVC
+from sklearn.svm import SVC
 
-Probe = Callable[..., dict[str, float]]
+Probe = Callable[..., dict[str, Any]]
+
+C_GRID: tuple[float, ...] = tuple(10.0 ** e for e in range(-4, 4))
+K_GRID: tuple[int, ...] = (1, 3, 5, 10, 20)
+MAX_INNER_FOLDS = 5
+MAX_GRAM = 6000  # up to this many training rows the SVM fits on the precomputed linear kernel
+
+
+@dataclass(frozen=True)
+class ProbeKind:
+    """One probe family: the hyperparameter it searches, its grid and its estimator factory."""
+
+    param: str                                        # "C" or "k"
+    grid: tuple[float, ...]
+    build: Callable[[float, int, bool], Any]          # (value, seed, gram) -> unfitted classifier
+    gram: bool = False                                # may fit on the linear kernel matrix
+
+
+def _logistic(C: float, seed: int, gram: bool) -> LogisticRegression:
+    return LogisticRegression(C=C, solver="lbfgs", max_iter=1000, tol=1e-3, random_state=seed)
+
+
+def _linear_svm(C: float, seed: int, gram: bool) -> SVC:
+    # libsvm's linear SVM (one-vs-one, like Point-JEPA's sklearn SVC); on the precomputed kernel
+    # matrix the fits for every C of a fold share one matrix product
+    return SVC(C=C, kernel="precomputed" if gram else "linear")
+
+
+def _knn(k: float, seed: int, gram: bool) -> KNeighborsClassifier:
+    return KNeighborsClassifier(n_neighbors=int(k), metric="cosine")
+
+
+KINDS: dict[str, ProbeKind] = {
+    "logistic": ProbeKind("C", C_GRID, _logistic),
+    "svm": ProbeKind("C", C_GRID, _linear_svm, gram=True),
+    "knn": ProbeKind("k", K_GRID, _knn),
+}
+PROBES: tuple[str, ...] = tuple(f"{kind}{suffix}" for kind in KINDS for suffix in ("", "_unscaled"))
+
+
+def chance_level(y_test: np.ndarray) -> float:
+    """Share of the most frequent class in ``y_test`` ``[n]``: the accuracy of always guessing it."""
+    y_test = np.asarray(y_test)
+    if y_test.size == 0:
+        raise ValueError("chance level of an empty label vector")
+    return float(np.unique(y_test, return_counts=True)[1].max() / y_test.size)
+
+
+def inner_folds(y_train: np.ndarray) -> int:
+    """``min(5, smallest class count)``, at least 2: stratified folds of the inner search."""
+    return max(2, min(MAX_INNER_FOLDS, int(np.unique(y_train, return_counts=True)[1].min())))
 
 
 def _check(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray) -> None:
@@ -27,44 +104,109 @@ def _check(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test:
             raise ValueError(f"non-finite values in the {name} features")
 
 
-def _score(model, X_train, y_train, X_test, y_test) -> dict[str, float]:
+def _inputs(kind: ProbeKind, scaled: bool, train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Model inputs of a (train ``[n, E]``, test ``[m, E]``) pair: standardised with the train
+    statistics when ``scaled``; for the SVM the kernel matrices ``[n, n]``, ``[m, n]``."""
+    if scaled:
+        scaler = StandardScaler().fit(train)
+        train, test = scaler.transform(train), scaler.transform(test)
+    if kind.gram and len(train) <= MAX_GRAM:
+        train, test = np.asarray(train, np.float64), np.asarray(test, np.float64)
+        return train @ train.T, test @ train.T, True
+    return train, test, False
+
+
+def _fit_predict(kind: ProbeKind, value: float, seed: int, inputs: tuple, y_train: np.ndarray) -> np.ndarray:
+    train, test, gram = inputs
+    model = kind.build(value, seed, gram)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(train, y_train)
+    return model.predict(test)
+
+
+def _grid(kind: ProbeKind, n_inner_train: int) -> list[float]:
+    """The searched values; ``k`` beyond the inner training size is dropped (at least ``k = 1``)."""
+    if kind.param != "k":
+        return list(kind.grid)
+    return [k for k in kind.grid if k <= n_inner_train] or [1]
+
+
+def inner_scores(kind: ProbeKind, scaled: bool, X: np.ndarray, y: np.ndarray, grid: list[float],
+                 seed: int) -> np.ndarray:
+    """Mean inner-CV accuracy ``[len(grid)]`` of every grid value on the training part ``(X, y)``."""
+    folds = StratifiedKFold(inner_folds(y), shuffle=True, random_state=seed)
+    scores = np.zeros(len(grid))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a class smaller than the fold count
+        splits = list(folds.split(X, y))
+    for tr, va in splits:
+        inputs = _inputs(kind, scaled, X[tr], X[va])
+        for i, value in enumerate(grid):
+            scores[i] += float((_fit_predict(kind, value, seed, inputs, y[tr]) == y[va]).mean())
+    return scores / len(splits)
+
+
+def _choose(kind: ProbeKind, scaled: bool, X: np.ndarray, y: np.ndarray, seed: int) -> float:
+    """The grid value with the best mean inner-CV accuracy (ties: the first, i.e. the strongest
+    regularisation or the smallest ``k``)."""
+    grid = _grid(kind, len(y) - int(np.ceil(len(y) / inner_folds(y))))
+    if len(grid) == 1:
+        return grid[0]
+    return grid[int(np.argmax(inner_scores(kind, scaled, X, y, grid, seed)))]
+
+
+def fit_probe(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, *,
+              kind: str, scaled: bool = True, value: float | None = None, seed: int = 0) -> dict[str, Any]:
+    """Choose the probe's hyperparameter on the training part, refit there, score the test part.
+
+    Args:
+        X_train: ``[n, E]`` features; y_train: ``[n]`` int labels; likewise the test part.
+        kind: ``"logistic"``, ``"svm"`` or ``"knn"`` (see the module docstring for the grids).
+        scaled: standardise features with statistics of the (inner) training part.
+        value: a fixed ``C`` / ``k`` instead of the inner search.
+        seed: inner fold shuffling and solver seed; the same for every method compared.
+
+    Returns:
+        ``{"accuracy": float, "chosen": "C=0.01", "correct": [m] bool, "predictions": [m],
+        "chance": float}`` where ``chance`` is :func:`chance_level` of ``y_test``.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown probe kind {kind!r}; known: {', '.join(KINDS)}")
     _check(X_train, y_train, X_test, y_test)
-    model.fit(X_train, y_train)
-    pred = model.predict(X_test)
-    return {"accuracy": float((pred == y_test).mean())}
-
-
-def logistic_probe(X_train, y_train, X_test, y_test, *, seed: int = 0, C: float = 1.0) -> dict[str, float]:
-    """Standardised multinomial logistic regression; returns ``{"accuracy": ...}``."""
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed))
-    return _score(model, X_train, y_train, X_test, y_test)
-
-
-def linear_svm_probe(X_train, y_train, X_test, y_test, *, seed: int = 0, C: float = 0.1) -> dict[str, float]:
-    """Standardised linear SVM (Point-JEPA's protocol)."""
-    model = make_pipeline(StandardScaler(), LinearSVC(C=C, max_iter=20000, random_state=seed))
-    return _score(model, X_train, y_train, X_test, y_test)
-
-
-def knn_probe(X_train, y_train, X_test, y_test, *, seed: int = 0, k: int = 10) -> dict[str, float]:
-    """Cosine k-nearest-neighbour vote on standardised features."""
-    k = max(1, min(k, len(X_train)))
-    model = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=k, metric="cosine"))
-    return _score(model, X_train, y_train, X_test, y_test)
-
-
-PROBES: dict[str, Probe] = {"logistic": logistic_probe, "svm": linear_svm_probe, "knn": knn_probe}
+    spec = KINDS[kind]
+    if value is not None and (not np.isfinite(value) or value <= 0):
+        raise ValueError(f"fixed {spec.param} must be a positive number, got {value!r}")
+    chosen = float(value) if value is not None else _choose(spec, scaled, X_train, y_train, seed)
+    if spec.param == "k":
+        chosen = float(max(1, min(int(chosen), len(y_train))))
+    pred = _fit_predict(spec, chosen, seed, _inputs(spec, scaled, X_train, X_test), y_train)
+    correct = pred == np.asarray(y_test)
+    shown = f"{int(chosen)}" if spec.param == "k" else f"{chosen:g}"
+    return {"accuracy": float(correct.mean()), "chosen": f"{spec.param}={shown}", "correct": correct,
+            "predictions": pred, "chance": chance_level(y_test)}
 
 
 def get_probe(name: str) -> Probe:
-    if name not in PROBES:
-        raise ValueError(f"unknown probe {name!r}; known: {', '.join(PROBES)}")
-    return PROBES[name]
+    """A probe by name: ``logistic``, ``svm``, ``knn``, optionally ``_unscaled``, optionally
+    ``@VALUE`` to fix ``C`` / ``k`` (e.g. ``"svm_unscaled@0.012"``). The returned callable is
+    ``probe(X_train, y_train, X_test, y_test, *, seed=0) -> dict`` as :func:`fit_probe`."""
+    base, _, fixed = name.partition("@")
+    if base not in PROBES:
+        raise ValueError(f"unknown probe {name!r}; known: {', '.join(PROBES)} (optionally with @VALUE)")
+    kind, _, unscaled = base.partition("_")
+    try:
+        value = float(fixed) if fixed else None
+    except ValueError:
+        raise ValueError(f"probe {name!r}: the value after '@' must be a number, got {fixed!r}") from None
+    return functools.partial(fit_probe, kind=kind, scaled=not unscaled, value=value)
 
 
-def cross_validate(X: np.ndarray, y: np.ndarray, probe: Probe | str, *, folds: int = 10, seed: int = 0) -> dict[str, float]:
-    """Stratified k-fold accuracy of ``probe``: ``{"accuracy_mean", "accuracy_std", "folds"}``."""
+def cross_validate(X: np.ndarray, y: np.ndarray, probe: Probe | str, *, folds: int = 10, seed: int = 0) -> dict[str, Any]:
+    """Stratified k-fold accuracy of ``probe`` (each fold's own inner search):
+    ``{"accuracy_mean", "accuracy_std", "folds", "scores": [folds]}``."""
     probe = get_probe(probe) if isinstance(probe, str) else probe
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores = [probe(X[tr], y[tr], X[te], y[te], seed=seed)["accuracy"] for tr, te in splitter.split(X, y)]
-    return {"accuracy_mean": float(np.mean(scores)), "accuracy_std": float(np.std(scores)), "folds": float(folds)}
+    return {"accuracy_mean": float(np.mean(scores)), "accuracy_std": float(np.std(scores)), "folds": float(folds),
+            "scores": scores}

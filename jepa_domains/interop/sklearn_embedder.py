@@ -49,15 +49,18 @@ class JEPAEmbedder(TransformerMixin, BaseEstimator):
         out_dir: where the pretraining run is written (default: a new temporary folder).
         batch_size: samples per forward pass in :meth:`transform`.
         device: ``"cpu"``, ``"cuda"``... (default: CUDA when available).
-        which: ``"target"`` (EMA encoder, the default for evaluation) or ``"context"``.
+        encoder: ``"context"`` (the gradient-trained encoder), ``"target"`` (its EMA copy),
+            ``"both"`` (their embeddings side by side, ``[n, 2E]``: context first) or None (the
+            modality's ``default_encoder``, context for the built-in modalities).
 
-    Fitted attributes: ``run_dir_`` (Path), ``encoder_``, ``adapter_``, ``options_``.
+    Fitted attributes: ``run_dir_`` (Path), ``encoders_`` (``{which: encoder}``), ``encoder_``
+    (the first of them), ``adapter_``, ``options_``.
     """
 
     def __init__(self, modality: str | None = None, *, run_dir: str | Path | None = None,
                  overrides: dict[str, Any] | None = None, quick: bool = False, seed: int = 0,
                  out_dir: str | Path | None = None, batch_size: int = 64, device: str | None = None,
-                 which: str = "target") -> None:
+                 encoder: str | None = None) -> None:
         # scikit-learn convention: store the arguments untouched, validate in fit
         self.modality = modality
         self.run_dir = run_dir
@@ -67,7 +70,7 @@ class JEPAEmbedder(TransformerMixin, BaseEstimator):
         self.out_dir = out_dir
         self.batch_size = batch_size
         self.device = device
-        self.which = which
+        self.encoder = encoder
 
     def _validate(self) -> None:
         if self.run_dir is None and not self.modality:
@@ -79,15 +82,16 @@ class JEPAEmbedder(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> JEPAEmbedder:
         """Pretrain on the samples ``X`` (labels ``y`` are not used), or load ``run_dir``."""
-        from jepa_domains.eval.embed import load_run
+        from jepa_domains.eval.embed import ENCODER_CHOICES, load_runs
 
         self._validate()
-        if self.run_dir is not None:
-            run_dir = Path(self.run_dir)
-        else:
-            run_dir = self._pretrain(X)
-        loaded = load_run(run_dir, which=self.which)
+        if self.encoder is not None and self.encoder not in ENCODER_CHOICES:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODER_CHOICES)} or None, got {self.encoder!r}")
+        run_dir = Path(self.run_dir) if self.run_dir is not None else self._pretrain(X)
+        runs = load_runs(run_dir, encoder=self.encoder)
+        loaded = next(iter(runs.values()))
         self.run_dir_ = loaded.run_dir
+        self.encoders_ = {which: r.encoder for which, r in runs.items()}
         self.encoder_, self.adapter_, self.options_ = loaded.encoder, loaded.adapter, loaded.options
         return self
 
@@ -119,14 +123,14 @@ class JEPAEmbedder(TransformerMixin, BaseEstimator):
         return out
 
     def transform(self, X: Any) -> np.ndarray:
-        """Embeddings ``[n, E]`` (float32) of the samples ``X``, in order."""
+        """Embeddings ``[n, E]`` (``[n, 2E]`` with ``encoder="both"``), float32, of the samples ``X``, in order."""
         from jepa_domains.eval.embed import extract
 
-        check_is_fitted(self, "encoder_")
+        check_is_fitted(self, "encoders_")
         dataset = as_dataset(X, self.adapter_, self.options_)
-        emb = extract(self.encoder_, self.adapter_, self.options_, dataset, batch_size=self.batch_size,
-                      device=self.device)
-        return emb.X
+        parts = [extract(model, self.adapter_, self.options_, dataset, batch_size=self.batch_size, device=self.device).X
+                 for model in self.encoders_.values()]
+        return np.concatenate(parts, axis=1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -42,6 +42,8 @@ class JEPAForecaster(BaseForecaster):
         alpha: ridge strength; None = chosen on the last 20 % of the windows.
         batch_size: windows per forward pass.
         device: torch device for the encoder (default: CUDA when available).
+        encoder: ``"context"``, ``"target"``, ``"both"`` (both encoders' latents side by side as
+            the head's input) or None (the time-series default, context).
     """
 
     _tags = {
@@ -59,7 +61,8 @@ class JEPAForecaster(BaseForecaster):
     }
 
     def __init__(self, run_dir: str | Path | None = None, window: int | None = None, horizon: int | None = None,
-                 stride: int = 1, alpha: float | None = None, batch_size: int = 256, device: str | None = None) -> None:
+                 stride: int = 1, alpha: float | None = None, batch_size: int = 256, device: str | None = None,
+                 encoder: str | None = None) -> None:
         self.run_dir = run_dir
         self.window = window
         self.horizon = horizon
@@ -67,6 +70,7 @@ class JEPAForecaster(BaseForecaster):
         self.alpha = alpha
         self.batch_size = batch_size
         self.device = device
+        self.encoder = encoder
         with warnings.catch_warnings():  # the note about sktime 1.3's default, answered just below
             warnings.filterwarnings("ignore", message=".*remember_data", category=FutureWarning)
             super().__init__()
@@ -75,20 +79,23 @@ class JEPAForecaster(BaseForecaster):
 
     # --- helpers --------------------------------------------------------------------------
     def _load(self) -> None:
-        from jepa_domains.eval.embed import load_run
+        from jepa_domains.eval.embed import ENCODER_CHOICES, load_runs
 
         if self.run_dir is None:
             raise ValueError("JEPAForecaster needs run_dir= of a pretrained timeseries run")
-        run = load_run(self.run_dir)
+        if self.encoder is not None and self.encoder not in ENCODER_CHOICES:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODER_CHOICES)} or None, got {self.encoder!r}")
+        runs = load_runs(self.run_dir, encoder=self.encoder)
+        run = next(iter(runs.values()))
         if run.cfg.modality_name != "timeseries":
             raise ValueError(f"run {self.run_dir} is a {run.cfg.modality_name!r} run, not a timeseries one")
         if run.options.channel_mode != "independent":
             raise ValueError(f"run {self.run_dir}: forecasting needs channel_mode='independent', "
                              f"got {run.options.channel_mode!r}")
-        self.run_ = run
+        self.run_, self.encoders_ = run, {which: r.encoder for which, r in runs.items()}
 
     def _features(self, lookbacks: np.ndarray) -> np.ndarray:
-        """``[n, L]`` normalised lookbacks -> ``[n, F]`` flattened patch latents."""
+        """``[n, L]`` normalised lookbacks -> ``[n, F]`` flattened patch latents (of each encoder, side by side)."""
         from jepa_domains.data.timeseries_readers import Series
         from jepa_domains.eval.embed import extract
         from jepa_domains.modalities.timeseries.datasets import SeriesDataset
@@ -96,9 +103,9 @@ class JEPAForecaster(BaseForecaster):
         run = self.run_
         ds = SeriesDataset([Series(w[None, :].astype(np.float32), None, f"window{i}") for i, w in enumerate(lookbacks)],
                            description="forecaster windows")
-        emb = extract(run.encoder, run.adapter, run.options, ds, batch_size=self.batch_size, device=self.device,
-                      pool=flatten_patch_latents)
-        return emb.X
+        parts = [extract(model, run.adapter, run.options, ds, batch_size=self.batch_size, device=self.device,
+                         pool=flatten_patch_latents).X for model in self.encoders_.values()]
+        return np.concatenate(parts, axis=1)
 
     @staticmethod
     def _normalise(block: np.ndarray, lookback: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

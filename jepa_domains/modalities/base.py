@@ -37,6 +37,8 @@ class ModalityAdapter:
         run_defaults: dotted overrides of the run config this modality prefers
             (e.g. ``{"model.dim": 192}``), applied before user overrides.
         quick_overrides: dotted overrides applied by ``--quick`` (a run of a minute or two).
+        default_encoder: the encoder frozen evaluation uses when none is asked for
+            (``"context"`` or ``"target"``; ``eval --encoder`` / ``encoder=`` overrides it).
     """
 
     name: ClassVar[str] = ""
@@ -45,6 +47,11 @@ class ModalityAdapter:
     default_dataset: ClassVar[str] = ""
     run_defaults: ClassVar[dict[str, Any]] = {}
     quick_overrides: ClassVar[dict[str, Any]] = {}
+    default_encoder: ClassVar[str] = "context"
+    """Evaluate the gradient-trained context encoder by default. Graph-JEPA, Point-JEPA, TS-JEPA
+    and T-JEPA evaluate it; I-JEPA and Audio-JEPA evaluate the EMA target, but only after ~1e5
+    steps at momentum 0.996+. At the run lengths a CPU affords (hundreds to a few thousand steps)
+    the target is still largely its random initialisation, so it would understate what was learned."""
 
     # --- model pieces -------------------------------------------------------------------
     def build_tokenizer(self, cfg: Any, dim: int) -> nn.Module:
@@ -103,8 +110,10 @@ class ModalityAdapter:
         return mean_pool(latents, pad, batch.layout.rows_per_sample)
 
     def protocols(self) -> dict[str, Callable[..., list[dict[str, Any]]]]:
-        """Downstream protocols by task name: ``fn(run_dir, *, source, data_root, **options)``
-        returning result rows. The default offers the train/test classification probe."""
+        """Downstream protocols by task name: ``fn(run_dir, *, source, data_root, encoder, **options)``
+        returning result rows (each with an ``encoder`` field; ``encoder`` is ``"context"``,
+        ``"target"``, ``"both"`` or None for :attr:`default_encoder`). The default offers the
+        train/test classification probe."""
         from jepa_domains.eval.protocols import classify_run
 
         return {"classify": classify_run} if "classify" in self.tasks else {}

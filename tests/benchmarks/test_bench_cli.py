@@ -29,7 +29,10 @@ def test_bench_run_then_report(tmp_path):
     result = runner.invoke(app, ["bench", "run", str(suite), "--only", "ts", "--seeds", "3", "--out", str(out),
                                  "--no-progress", "--no-plots"])
     assert result.exit_code == 0, result.output
-    assert "3 rows (1 cells computed, 0 reused, 0 failed)" in result.output   # one seed (3), one probe, 3 methods
+    assert "4 rows (1 cells computed, 0 reused, 0 failed)" in result.output   # one seed (3), one probe, 3 methods + chance
+    # one seed, one split: the verdicts pair test samples
+    assert "verdict: ts GunPoint classify logistic [context]: jepa " in result.output
+    assert "(mcnemar_exact, 150 samples)" in result.output
     assert (out / "rows" / "ts__s3__classify.json").is_file() and not list((out / "rows").glob("other*"))
     (out / "report.md").unlink()
     result = runner.invoke(app, ["bench", "report", str(out), "--no-plots"])

@@ -10,7 +10,7 @@ import pytest
 
 from jepa_domains.benchmarks.harness import load_results, parse_suite, run_suite, write_report
 from jepa_domains.benchmarks.harness import runner, store
-from jepa_domains.benchmarks.harness.report import aggregate, build_tables
+from jepa_domains.benchmarks.harness.report import aggregate, build_tables, variant
 from jepa_domains.train import checkpoint as ckpt
 from jepa_domains.train.trainer import Trainer, read_metrics
 
@@ -51,8 +51,9 @@ def test_results_have_one_row_per_method_probe_seed(finished):
     methods = {"jepa", "random_init", "features"}
     with (out / "results.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == len(methods) * 2 * 2                        # methods x probes x seeds, one metric
-    assert {r["method"] for r in rows} == methods and {r["seed"] for r in rows} == {"0", "1"}
+    assert len(rows) == (len(methods) * 2 + 1) * 2                  # (methods x probes + chance) x seeds
+    assert {r["method"] for r in rows} == methods | {"chance"} and {r["seed"] for r in rows} == {"0", "1"}
+    assert {r["encoder"] for r in rows} == {"context"} and "per_sample" not in rows[0]   # detail stays in JSON
     assert all(0.0 <= float(r["value"]) <= 1.0 for r in rows)
     assert all(r["device"] and r["torch"] and r["git_commit"] for r in rows)   # environment on every row
     payload = load_results(out)
@@ -66,23 +67,27 @@ def test_report_contains_every_row_and_the_plots(finished):
     payload = load_results(out)
     md, page = (out / "report.md").read_text(), (out / "report.html").read_text()
     stats = aggregate(payload["rows"])
-    assert len(stats) == 3 * 2                                       # methods x probes
+    assert len(stats) == 3 * 2 + 1                                   # methods x probes + chance
     for key, s in stats.items():
-        values = [r["value"] for r in payload["rows"] if (r["method"], f"probe={r['probe']}") == (key[5], key[3])]
+        values = [r["value"] for r in payload["rows"] if (r["method"], variant(r)) == (key[5], key[3])]
         assert s["mean"] == pytest.approx(np.mean(values)) and s["std"] == pytest.approx(np.std(values, ddof=1))
         cell = f"{s['mean']:.4f} ± {s['std']:.4f}"
         assert cell in md and cell in page
     table = build_tables(payload, with_plots=False)[0]
     assert table.header[4] == "jepa" and "Δ jepa−random_init" in table.header and "Δ jepa−features" in table.header
-    logistic = next(r for r in table.rows if r[1] == "probe=logistic")
-    jepa, rand = stats[("ts-gunpoint", "classify", "GunPoint", "probe=logistic", "accuracy", "jepa")], \
-        stats[("ts-gunpoint", "classify", "GunPoint", "probe=logistic", "accuracy", "random_init")]
+    logistic = next(r for r in table.rows if r[1] == "probe=logistic encoder=context")
+    jepa, rand = stats[("ts-gunpoint", "classify", "GunPoint", "probe=logistic encoder=context", "accuracy", "jepa")], \
+        stats[("ts-gunpoint", "classify", "GunPoint", "probe=logistic encoder=context", "accuracy", "random_init")]
     assert logistic[table.header.index("Δ jepa−random_init")] == f"{jepa['mean'] - rand['mean']:.4f}"
     assert logistic[table.header.index("published")].startswith("0.9000")
     assert logistic[table.header.index("Δ to published")] == f"{jepa['mean'] - 0.9:.4f}"
-    knn = next(r for r in table.rows if r[1] == "probe=knn")
+    knn = next(r for r in table.rows if r[1] == "probe=knn encoder=context")
     assert knn[table.header.index("published")] == "—"             # the anchor is for the logistic probe only
-    assert page.count("data:image/png;base64,") == 2                # scores + pretraining curves
+    # verdicts pair the two seeds (paired t-test), one per probe x baseline
+    assert len(table.verdicts) == 4 and all(v.startswith("verdict: ts-gunpoint GunPoint classify ") for v in table.verdicts)
+    assert all("(paired_t, 2 units)" in v for v in table.verdicts) and table.verdicts[0] in md
+    # scores + pretraining curves (+ online probes when the trainer logged them)
+    assert page.count("data:image/png;base64,") >= 2
     assert (out / "plots" / "pretraining.png").stat().st_size > 1000 and "plots/pretraining.png" in md
 
 
@@ -92,7 +97,7 @@ def test_rerun_reuses_everything(finished, monkeypatch):
     monkeypatch.setattr(runner, "call_protocol", lambda *a, **k: calls.append(a) or [])
     monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: pytest.fail("retrained a finished run"))
     again = run_suite(tiny_suite(), out, progress=False)
-    assert calls == [] and again.computed == 0 and again.reused == 2 and len(again.rows) == 12
+    assert calls == [] and again.computed == 0 and again.reused == 2 and len(again.rows) == 14
 
 
 def test_changed_options_recompute_only_their_cells(finished, monkeypatch, tmp_path):
@@ -169,3 +174,13 @@ def test_config_hash_ignores_bookkeeping_only():
     b = runner.entry_config(suite.entries[0], 0, "/somewhere/else")
     c = runner.entry_config(suite.entries[0], 1, None)
     assert store.config_hash(a) == store.config_hash(b) != store.config_hash(c)
+
+
+def test_entry_encoder_reaches_the_protocol_and_the_cell_key(trained_timeseries_run):
+    spec = tiny_suite(probes=("knn",)).entries[0].tasks[0]
+    rows = runner.call_protocol("timeseries", spec, trained_timeseries_run, source="GunPoint", data_root=None, seed=0,
+                                encoder="both")
+    assert {(r["encoder"], r["method"]) for r in rows} == {
+        (e, m) for e in ("context", "target") for m in ("jepa", "random_init", "features", "chance")}
+    # older cells (no encoder key) stay valid; choosing an encoder makes a new cell
+    assert runner.cell_key("k", spec) == runner.cell_key("k", spec, None) != runner.cell_key("k", spec, "both")

@@ -76,10 +76,18 @@ def _broken(path, value):
     (("entries", 0, "anchors"), [{"task": "classify", "metric": "accuracy", "value": 0.3, "citation": "x",
                                   "provenance": "rumour"}], "provenance"),
     (("entries", 0, "quick"), "yes", "true/false"),
+    (("entries", 0, "encoder"), "ema", "encoder: expected one of context, target, both"),
 ])
 def test_malformed_suite_names_the_key(path, value, message):
     with pytest.raises(SuiteError, match=message):
         parse_suite(_broken(path, value), known_modalities=MODALITIES)
+
+
+def test_encoder_key_is_optional():
+    assert parse_suite(GOOD, known_modalities=MODALITIES).entries[0].encoder is None
+    data = copy.deepcopy(GOOD)
+    data["entries"][0]["encoder"] = "both"
+    assert parse_suite(data, known_modalities=MODALITIES).entries[0].encoder == "both"
 
 
 def test_duplicate_entries_and_unknown_suite(tmp_path):

@@ -77,3 +77,16 @@ def test_bad_arguments_raise_clear_errors(gunpoint):
 
     with pytest.raises(NotFittedError):
         JEPAEmbedder("timeseries").transform(X)
+
+
+def test_encoder_choice(trained_timeseries_run, gunpoint):
+    X, _ = gunpoint
+    X = X[:20]
+    context = JEPAEmbedder(run_dir=trained_timeseries_run).fit_transform(X)
+    np.testing.assert_array_equal(context, JEPAEmbedder(run_dir=trained_timeseries_run, encoder="context").fit_transform(X))
+    target = JEPAEmbedder(run_dir=trained_timeseries_run, encoder="target").fit_transform(X)
+    assert not np.allclose(context, target, atol=1e-4)
+    both = JEPAEmbedder(run_dir=trained_timeseries_run, encoder="both").fit_transform(X)
+    np.testing.assert_array_equal(both, np.concatenate([context, target], axis=1))
+    with pytest.raises(ValueError, match="got 'ema'"):
+        JEPAEmbedder(run_dir=trained_timeseries_run, encoder="ema").fit(X)

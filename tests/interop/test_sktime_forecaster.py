@@ -60,3 +60,16 @@ def test_errors_name_the_problem(trained_timeseries_run, airline):
     forecaster = JEPAForecaster(run_dir=trained_timeseries_run).fit(y_train, fh=[1, 2])
     with pytest.raises(ValueError, match="outside 1..2"):
         forecaster.predict(fh=[5])
+
+
+def test_encoder_choice(trained_timeseries_run, airline):
+    y_train, _ = airline
+    fitted = {enc: JEPAForecaster(run_dir=trained_timeseries_run, encoder=enc).fit(y_train, fh=[1, 2, 3])
+              for enc in (None, "target", "both")}
+    assert list(fitted[None].encoders_) == ["context"] and list(fitted["both"].encoders_) == ["context", "target"]
+    width = fitted[None].train_features_.shape[1]
+    assert fitted["both"].train_features_.shape[1] == 2 * width
+    np.testing.assert_array_equal(fitted["both"].train_features_[:, :width], fitted[None].train_features_)
+    assert not np.allclose(fitted["target"].train_features_, fitted[None].train_features_, atol=1e-4)
+    with pytest.raises(ValueError, match="got 'ema'"):
+        JEPAForecaster(run_dir=trained_timeseries_run, encoder="ema").fit(y_train, fh=[1])

@@ -108,5 +108,5 @@ def test_cli_quick_end_to_end(tmp_path):
 
     rows = evaluate_run(out, probes=("svm",))
     by_method = {r["method"]: r["value"] for r in rows}
-    assert set(by_method) == {"jepa", "random_init", "features", "majority"}
+    assert set(by_method) == {"jepa", "random_init", "features", "chance"}
     assert all(0.0 <= v <= 1.0 for v in by_method.values())

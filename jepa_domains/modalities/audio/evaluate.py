@@ -9,61 +9,69 @@ from typing import Any
 
 import numpy as np
 
-from jepa_domains.eval.embed import load_run
-from jepa_domains.eval.probes import get_probe
-from jepa_domains.eval.protocols import classify_run, method_embeddings
+from jepa_domains.eval.embed import load_runs
+from jepa_domains.eval.protocols import (classify_run, method_embeddings, probe_all, split_features,
+                                         summarise_folds)
 from jepa_domains.modalities.base import resolve_data_root
 
 GROUP_PROTOCOLS = {"fsdd": "leave_one_speaker_out", "esc50": "5_fold_cv"}
 
 
-def grouped_cv(features: dict[str, np.ndarray], labels: np.ndarray, groups: np.ndarray, *,
-               probes: tuple[str, ...], seed: int = 0) -> dict[tuple[str, str], dict[str, float]]:
-    """Leave-one-group-out accuracy of every method x probe.
+def grouped_rows(features: dict[str, dict[str, np.ndarray]], labels: np.ndarray, groups: np.ndarray, *,
+                 probes: tuple[str, ...], seed: int = 0, **fields: Any) -> list[dict[str, Any]]:
+    """Leave-one-group-out rows of every encoder x method x probe, one per held-out group.
 
     Args:
-        features: method -> ``[n, E]`` embeddings of the same ``n`` clips.
+        features: ``{encoder: {method: [n, E]}}`` embeddings of the same ``n`` clips.
         labels: ``[n]`` int labels; groups: ``[n]`` group keys (speaker, fold).
 
     Returns:
-        ``{(method, probe): {"mean": ..., "std": ..., "folds": k}}`` over held-out groups.
+        :func:`~jepa_domains.eval.protocols.probe_all` rows with ``fold`` = the held-out group.
     """
     keys = sorted(set(groups.tolist()), key=str)
     if len(keys) < 2:
         raise ValueError(f"grouped cross-validation needs >= 2 groups, got {keys}")
-    out = {}
-    for method, X in features.items():
-        for probe in probes:
-            scores = []
-            for g in keys:
-                test = groups == g
-                score = get_probe(probe)(X[~test], labels[~test], X[test], labels[test], seed=seed)
-                scores.append(score["accuracy"])
-            out[(method, probe)] = {"mean": float(np.mean(scores)), "std": float(np.std(scores)),
-                                    "folds": len(keys)}
-    return out
+    rows = []
+    for g in keys:
+        test = groups == g
+        rows += probe_all(split_features(features, ~test), split_features(features, test), labels[~test], labels[test],
+                          probes=probes, seed=seed, **fields, fold=str(g))
+    return rows
+
+
+def grouped_cv(features: dict[str, np.ndarray], labels: np.ndarray, groups: np.ndarray, *,
+               probes: tuple[str, ...], seed: int = 0) -> dict[tuple[str, str], dict[str, Any]]:
+    """Leave-one-group-out accuracy of every method x probe (one encoder's features).
+
+    Returns:
+        ``{(method, probe): {"mean": ..., "std": ..., "folds": k}}`` over held-out groups.
+    """
+    rows = grouped_rows({"-": features}, labels, groups, probes=probes, seed=seed)
+    scores: dict[tuple[str, str], list[float]] = {}
+    for r in rows:
+        if r["method"] != "chance":
+            scores.setdefault((r["method"], r["probe"]), []).append(r["value"])
+    return {key: {"mean": float(np.mean(v)), "std": float(np.std(v)), "folds": len(v)} for key, v in scores.items()}
 
 
 def evaluate_audio_run(run_dir: str | Path, *, source: str, data_root: str | Path | None = None,
                        probes: tuple[str, ...] = ("logistic", "knn"), grouped: bool = True, seed: int = 0,
-                       batch_size: int = 64) -> list[dict[str, Any]]:
-    """Rows ``{dataset, protocol, method, probe, metric, value}`` for the official split and,
-    when ``grouped`` and the dataset has groups, the grouped cross-validation."""
+                       batch_size: int = 64, encoder: str | None = None) -> list[dict[str, Any]]:
+    """Rows ``{dataset, protocol, method, probe, encoder, metric, value, ...}`` for the official
+    split and, when ``grouped`` and the dataset has groups, the grouped cross-validation: one
+    ``accuracy`` row per held-out group (``fold``) plus ``accuracy_mean`` / ``accuracy_std``."""
     rows = [{**r, "protocol": "official_split"}
             for r in classify_run(run_dir, source=source, data_root=data_root, probes=probes, seed=seed,
-                                  batch_size=batch_size)]
+                                  batch_size=batch_size, encoder=encoder)]
     if not grouped or source not in GROUP_PROTOCOLS:
         return rows
-    run = load_run(run_dir)
+    runs = load_runs(run_dir, encoder=encoder)
+    run = next(iter(runs.values()))
     root = resolve_data_root(data_root or run.cfg.data.data_root)
     dataset = run.adapter.load_dataset(run.options, source, split="all", data_root=root)
     labels, groups = run.adapter.labels(dataset), getattr(dataset, "groups", None)
     if labels is None or groups is None:
         raise ValueError(f"dataset {source!r} lacks labels or groups for {GROUP_PROTOCOLS[source]}")
-    scores = grouped_cv(method_embeddings(run, dataset, batch_size=batch_size), labels, groups,
-                        probes=probes, seed=seed)
-    for (method, probe), s in scores.items():
-        for metric in ("mean", "std"):
-            rows.append({"dataset": source, "protocol": GROUP_PROTOCOLS[source], "method": method,
-                         "probe": probe, "metric": f"accuracy_{metric}", "value": s[metric]})
-    return rows
+    folds = grouped_rows(method_embeddings(runs, dataset, batch_size=batch_size), labels, np.asarray(groups),
+                         probes=probes, seed=seed, dataset=source, protocol=GROUP_PROTOCOLS[source])
+    return rows + folds + summarise_folds(folds)

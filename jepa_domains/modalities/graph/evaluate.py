@@ -1,7 +1,10 @@
 """Graph-JEPA's evaluation protocol: stratified K-fold cross-validation in which every fold
 pretrains its own encoder on the fold's training graphs, then a logistic regression on frozen
-embeddings is scored on the held-out graphs. Baselines on the same folds: the random-init
-encoder under the same probe, and Weisfeiler–Lehman subtree histograms under a linear SVM."""
+embeddings is scored on the held-out graphs. Baselines on the same folds, seeds and probes: the
+random-init encoder and Weisfeiler–Lehman subtree histograms. Every method is probed with every
+probe asked for (default logistic regression and linear SVM, each with its ``C`` chosen by inner
+cross-validation on the fold's training graphs); the per-method summary uses the paper's pairing
+(:data:`REFERENCE_PROBES`: encoders under the logistic probe, WL under the SVM)."""
 
 from __future__ import annotations
 
@@ -12,15 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from jepa_domains.eval.embed import extract, load_run, random_encoder
-from jepa_domains.eval.probes import linear_svm_probe, logistic_probe
+from jepa_domains.eval.embed import extract, load_run, load_runs, random_encoder
+from jepa_domains.eval.protocols import probe_all, split_features, summarise_folds
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.modalities.graph.dataset import fold_indices
 from jepa_domains.registry import get_modality
 from jepa_domains.train.config import RunConfig, from_dict, modality_options, to_dict
 from jepa_domains.train.trainer import Trainer
 
-METHODS = (("jepa", "logistic"), ("random_init", "logistic"), ("wl_features", "linear_svm"))
+REFERENCE_PROBES = {"jepa": "logistic", "random_init": "logistic", "wl_features": "svm"}
 
 
 def fold_config(cfg: RunConfig, fold: int) -> RunConfig:
@@ -31,17 +34,22 @@ def fold_config(cfg: RunConfig, fold: int) -> RunConfig:
 
 
 def cross_validate_pretraining(cfg: RunConfig, out_dir: str | Path, *, folds: int | None = None,
-                               batch_size: int = 64, seed: int = 0, verbose: bool = True) -> dict[str, Any]:
+                               batch_size: int = 64, seed: int = 0, probes: tuple[str, ...] = ("logistic", "svm"),
+                               encoder: str | None = None, verbose: bool = True) -> dict[str, Any]:
     """Run the K-fold protocol for the graph run config ``cfg``.
 
     Args:
         cfg: resolved run config (``modality_name == "graph"``); its data source is the dataset.
         out_dir: one run directory per fold is written under it (``fold0``, ...).
         folds: evaluate only the first ``folds`` of the ``modality.num_folds`` folds (None: all).
+        probes: probe names every method is scored with.
+        encoder: ``"context"``, ``"target"``, ``"both"`` or None (the graph default, context).
 
     Returns:
-        ``{"rows": [{dataset, fold, method, probe, metric, value}], "summary": {method:
-        (mean, std)}, "seconds": {"pretrain": ..., "evaluate": ...}}`` with accuracies in [0, 1].
+        ``{"rows": [{dataset, fold, method, probe, encoder, metric, value, ...}], "summary":
+        {method: (mean, std)}, "seconds": {"pretrain": ..., "evaluate": ...}}`` with accuracies in
+        [0, 1]; ``summary`` is over folds, for the first encoder, under :data:`REFERENCE_PROBES`
+        (or the first probe when that one was not run).
     """
     if cfg.modality_name != "graph":
         raise ValueError(f"cross_validate_pretraining needs a graph run config, got {cfg.modality_name!r}")
@@ -55,7 +63,7 @@ def cross_validate_pretraining(cfg: RunConfig, out_dir: str | Path, *, folds: in
     labels = adapter.labels(full)
     if labels is None:
         raise ValueError(f"{full.description}: no labels, cannot cross-validate a classifier")
-    wl = adapter.feature_baseline(options, full)
+    wl = np.asarray(adapter.feature_baseline(options, full), dtype=np.float32)
     name = cfg.data.source or adapter.default_dataset
     rows: list[dict[str, Any]] = []
     seconds = {"pretrain": 0.0, "evaluate": 0.0}
@@ -66,43 +74,41 @@ def cross_validate_pretraining(cfg: RunConfig, out_dir: str | Path, *, folds: in
         Trainer(fold_config(cfg, fold), run_dir=run_dir).fit()
         seconds["pretrain"] += time.perf_counter() - start
         start = time.perf_counter()
-        run = load_run(run_dir)
+        runs = load_runs(run_dir, encoder=encoder)
+        run = next(iter(runs.values()))
         train_idx, test_idx = fold_indices(labels, len(full), fold=fold, num_folds=options.num_folds,
                                            seed=options.split_seed)
-        parts = {"train": full.subset(train_idx, "train"), "test": full.subset(test_idx, "test")}
-        encoders = {"jepa": run.encoder, "random_init": random_encoder(run.cfg, run.adapter, run.options)}
-        scores = {}
-        for method, encoder in encoders.items():
-            emb = {s: extract(encoder, run.adapter, run.options, d, batch_size=batch_size, device="cpu").X
-                   for s, d in parts.items()}
-            scores[method] = logistic_probe(emb["train"], labels[train_idx], emb["test"], labels[test_idx], seed=seed)
-        scores["wl_features"] = linear_svm_probe(wl[train_idx], labels[train_idx], wl[test_idx], labels[test_idx],
-                                                 seed=seed)
+        embed = lambda model: extract(model, run.adapter, run.options, full, batch_size=batch_size, device="cpu").X  # noqa: E731
+        shared = {"random_init": embed(random_encoder(run.cfg, run.adapter, run.options)), "wl_features": wl}
+        feats = {which: {"jepa": embed(r.encoder), **shared} for which, r in runs.items()}
+        fold_rows = probe_all(split_features(feats, train_idx), split_features(feats, test_idx), labels[train_idx],
+                              labels[test_idx], probes=probes, seed=seed, dataset=name, fold=fold)
         seconds["evaluate"] += time.perf_counter() - start
-        for method, probe in METHODS:
-            rows.append({"dataset": name, "fold": fold, "method": method, "probe": probe, "metric": "accuracy",
-                         "value": scores[method]["accuracy"]})
+        rows += fold_rows
         if verbose:
             print(f"[graph-cv] {name} fold {fold}: " + ", ".join(
-                f"{m} {scores[m]['accuracy']:.3f}" for m, _ in METHODS), flush=True)
+                f"{r['method']}/{r['probe']}[{r['encoder']}] {r['value']:.3f}" for r in fold_rows), flush=True)
+    first = rows[0]["encoder"]
     summary = {}
-    for method, _ in METHODS:
-        values = np.asarray([r["value"] for r in rows if r["method"] == method])
+    for method, probe in REFERENCE_PROBES.items():
+        probe = probe if probe in probes else probes[0]
+        values = np.asarray([r["value"] for r in rows if (r["method"], r["probe"], r["encoder"]) == (method, probe, first)])
         summary[method] = (float(values.mean()), float(values.std()))
     return {"rows": rows, "summary": summary, "seconds": seconds}
 
 
 def classify_cv_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
-                    folds: int | None = None, **_: Any) -> list[dict[str, Any]]:
+                    folds: int | None = None, probes: tuple[str, ...] = ("logistic", "svm"), seed: int = 0,
+                    encoder: str | None = None, **_: Any) -> list[dict[str, Any]]:
     """The K-fold protocol with the config of an existing run (its fold setting is replaced),
-    in ``run_dir/cv``; returns summary rows ``{dataset, method, probe, metric, value}``."""
+    in ``run_dir/cv``; returns the per-fold ``accuracy`` rows (``fold`` field; paired over
+    folds by the verdicts) and ``accuracy_mean`` / ``accuracy_std`` summary rows."""
     run = load_run(run_dir)
     cfg = from_dict(RunConfig, copy.deepcopy(to_dict(run.cfg)))
     if source is not None:
         cfg.data.source = source
     if data_root is not None:
         cfg.data.data_root = str(data_root)
-    result = cross_validate_pretraining(cfg, Path(run_dir) / "cv", folds=folds)
-    name = cfg.data.source or "synthetic"
-    return [{"dataset": name, "method": m, "probe": p, "metric": stat, "value": result["summary"][m][i]}
-            for m, p in METHODS for i, stat in enumerate(("accuracy_mean", "accuracy_std"))]
+    result = cross_validate_pretraining(cfg, Path(run_dir) / "cv", folds=folds, probes=tuple(probes), seed=seed,
+                                        encoder=encoder)
+    return result["rows"] + summarise_folds(result["rows"])

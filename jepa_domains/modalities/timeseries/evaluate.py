@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from jepa_domains.eval.embed import LoadedRun, extract, load_run, random_encoder
+from jepa_domains.eval.embed import LoadedRun, extract, load_runs, random_encoder
+from jepa_domains.eval.protocols import label_encoders
 from jepa_domains.eval.forecast import mse_mae, naive_last, naive_seasonal, ridge_fit_predict, select_alpha
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.modalities.timeseries.datasets import SeriesDataset, load_long_series, resolve_source
@@ -53,15 +54,21 @@ def revin_normalise(lookbacks: np.ndarray, futures: np.ndarray) -> tuple[np.ndar
 
 def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                  horizons: tuple[int, ...] = HORIZONS, train_stride: int = 4, batch_size: int = 256,
-                 season: int = 24) -> list[dict[str, Any]]:
+                 season: int = 24, encoder: str | None = None) -> list[dict[str, Any]]:
     """MSE/MAE of every method at every horizon on the test part of a long series.
 
     Methods: ``jepa`` and ``random_init`` (frozen encoder + ridge head on flattened patch
     latents, predicting the RevIN-normalised future, de-normalised), ``linear_raw`` (ridge on
     the raw lookback), ``naive_last`` and ``naive_seasonal``. Ridge strengths are chosen on the
-    validation part. Returns rows ``{dataset, method, horizon, metric, value}``.
+    validation part. ``encoder``: ``"context"``, ``"target"``, ``"both"`` or None (the default).
+
+    Returns rows ``{dataset, method, horizon, encoder, metric, value, per_sample}`` where
+    ``per_sample`` holds the metric of every test window (mean over channels and steps), so
+    that verdicts can pair methods window by window; the baselines' rows are repeated for
+    every encoder (computed once).
     """
-    run = load_run(run_dir)
+    runs = load_runs(run_dir, encoder=encoder)
+    run = next(iter(runs.values()))
     source = source or run.cfg.data.source
     kind, path = resolve_source(source, resolve_data_root(data_root or run.cfg.data.data_root))
     if kind != "csv":
@@ -69,7 +76,8 @@ def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: s
     data = load_long_series(path, path.stem)
     lookback = run.options.window
     split = data.split
-    encoders = {"jepa": run.encoder, "random_init": random_encoder(run.cfg, run.adapter, run.options)}
+    encoders = {**{f"jepa[{w}]": r.encoder for w, r in runs.items()},
+                "random_init": random_encoder(run.cfg, run.adapter, run.options)}
     rows = []
     for horizon in horizons:
         parts = {
@@ -92,10 +100,18 @@ def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: s
         preds["linear_raw"] = ridge_fit_predict(raw["train"][0], raw["train"][1], raw["test"][0], alpha=alpha)
         preds["naive_last"] = naive_last(raw["test"][0], horizon)
         preds["naive_seasonal"] = naive_seasonal(raw["test"][0], horizon, season)
+        windows = len(parts["test"][0])
         for method, pred in preds.items():
-            rows.extend({"dataset": data.name, "method": method, "horizon": horizon, "metric": k, "value": v}
-                        for k, v in mse_mae(pred, truth).items())
-    return rows
+            rows.extend({"dataset": data.name, "method": method, "horizon": horizon, "metric": k, "value": v,
+                         "per_sample": per_window(pred, truth, windows, k)} for k, v in mse_mae(pred, truth).items())
+    return label_encoders(rows)
+
+
+def per_window(pred: np.ndarray, truth: np.ndarray, windows: int, metric: str) -> list[float]:
+    """``[windows]`` squared (``mse``) or absolute (``mae``) error of each test window, averaged
+    over its channels and steps (``pred``/``truth``: ``[windows * C, H]``), to 6 digits."""
+    err = (pred - truth) ** 2 if metric == "mse" else np.abs(pred - truth)
+    return [float(f"{v:.6g}") for v in err.reshape(windows, -1).mean(1)]
 
 
 def format_forecast(rows: list[dict[str, Any]]) -> str:

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from jepa_domains.data.trajectory_track import Track, TrackDataset
-from jepa_domains.eval.embed import extract, load_run, random_encoder
+from jepa_domains.eval.embed import extract, load_runs, random_encoder
 from jepa_domains.eval.forecast import ridge_fit_predict, select_alpha
-from jepa_domains.eval.similarity import mean_rank, pairwise_euclidean
+from jepa_domains.eval.protocols import label_encoders
+from jepa_domains.eval.similarity import pairwise_euclidean, twin_ranks
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.modalities.trajectory.distances import distance_matrix, downsample_points
 
@@ -65,7 +66,8 @@ def similarity_search(encoders: dict[str, Any], adapter: Any, options: Any, data
     """Mean twin rank of every encoder (Euclidean distance between pooled embeddings) and of the
     classical distances (on at most ``classical_points`` evenly spaced raw points per track).
 
-    Returns rows ``{perturbation, rate, method, mean_rank}``.
+    Returns rows ``{perturbation, rate, method, mean_rank, ranks}`` (``ranks``: ``[Q]`` twin rank
+    of every query, the same queries for every method of a perturbation and rate).
     """
     rows = []
     for kind in kinds:
@@ -76,13 +78,18 @@ def similarity_search(encoders: dict[str, Any], adapter: Any, options: Any, data
                 eq = extract(encoder, adapter, options, q).X
                 ed = extract(encoder, adapter, options, d).X
                 rows.append({"perturbation": kind, "rate": rate, "method": name,
-                             "mean_rank": mean_rank(pairwise_euclidean(eq, ed))})
+                             **_rank_fields(pairwise_euclidean(eq, ed))})
             qp = [downsample_points(tr.xy, classical_points) for tr in q.tracks]
             dp = [downsample_points(tr.xy, classical_points) for tr in d.tracks]
             for metric in classical:
                 rows.append({"perturbation": kind, "rate": rate, "method": metric,
-                             "mean_rank": mean_rank(distance_matrix(qp, dp, metric))})
+                             **_rank_fields(distance_matrix(qp, dp, metric))})
     return rows
+
+
+def _rank_fields(distances: np.ndarray) -> dict[str, Any]:
+    ranks = twin_ranks(distances)
+    return {"mean_rank": float(ranks.mean()), "ranks": ranks.tolist()}
 
 
 def dtw_1nn_accuracy(train: TrackDataset, test: TrackDataset, *, max_points: int = 48, max_train: int | None = None,
@@ -125,9 +132,11 @@ def forecast_windows(dataset: TrackDataset, *, history: int = 32, horizon: int =
     return TrackDataset(windows, description="forecast windows"), np.asarray(future), np.asarray(constant)
 
 
-def _errors(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
+def _errors(pred: np.ndarray, true: np.ndarray) -> dict[str, Any]:
+    """ADE / FDE of ``[n, H, 2]`` predictions, and each window's own (``ade_windows`` ``[n]``...)."""
     dist = np.hypot(*(pred - true).transpose(2, 0, 1))                 # [n, H]
-    return {"ade": float(dist.mean()), "fde": float(dist[:, -1].mean())}
+    return {"ade": float(dist.mean()), "fde": float(dist[:, -1].mean()),
+            "ade_windows": dist.mean(1), "fde_windows": dist[:, -1]}
 
 
 def forecast_next_positions(encoders: dict[str, Any], adapter: Any, options: Any, train: TrackDataset,
@@ -153,39 +162,50 @@ def forecast_next_positions(encoders: dict[str, Any], adapter: Any, options: Any
     return rows
 
 
-def _run_encoders(run_dir: str | Path, source: str | None, data_root: str | Path | None):
-    run = load_run(run_dir)
+def _run_encoders(run_dir: str | Path, source: str | None, data_root: str | Path | None, encoder: str | None):
+    """The run, data root, source and ``{name: encoder}`` with ``jepa[context]`` / ``jepa[target]``
+    (those asked for) and ``random_init``."""
+    runs = load_runs(run_dir, encoder=encoder)
+    run = next(iter(runs.values()))
     root = resolve_data_root(data_root or run.cfg.data.data_root)
     source = source if source is not None else run.cfg.data.source
-    encoders = {"jepa": run.encoder, "random_init": random_encoder(run.cfg, run.adapter, run.options)}
+    encoders = {**{f"jepa[{w}]": r.encoder for w, r in runs.items()},
+                "random_init": random_encoder(run.cfg, run.adapter, run.options)}
     return run, root, source, encoders
 
 
 def similarity_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                    num_queries: int = 100, num_database: int = 500, rates: tuple[float, ...] = (0.0, 0.1, 0.3, 0.5),
-                   kinds: tuple[str, ...] = ("downsample", "distort"), seed: int = 0) -> list[dict[str, Any]]:
+                   kinds: tuple[str, ...] = ("downsample", "distort"), seed: int = 0,
+                   encoder: str | None = None) -> list[dict[str, Any]]:
     """Self-similarity protocol of a run (``jepa-domains eval RUN --task similarity``): rows
-    ``{dataset, method, perturbation, rate, metric: "mean_rank", value}`` on split ``all``."""
-    run, root, source, encoders = _run_encoders(run_dir, source, data_root)
+    ``{dataset, method, perturbation, rate, encoder, metric: "mean_rank", value, per_sample}`` on
+    split ``all`` (``per_sample``: each query's twin rank)."""
+    run, root, source, encoders = _run_encoders(run_dir, source, data_root, encoder)
     dataset = run.adapter.load_dataset(run.options, source, split="all", data_root=root,
                                        skip_bad=run.cfg.data.skip_bad)
     name = source or run.adapter.default_dataset
     rows = similarity_search(encoders, run.adapter, run.options, dataset, num_queries=min(num_queries, len(dataset) // 2),
                              num_database=min(num_database, len(dataset)), rates=tuple(rates), kinds=tuple(kinds),
                              seed=seed)
-    return [{"dataset": name, "method": r["method"], "perturbation": r["perturbation"], "rate": r["rate"],
-             "metric": "mean_rank", "value": r["mean_rank"]} for r in rows]
+    rows = [{"dataset": name, "method": r["method"], "perturbation": r["perturbation"], "rate": r["rate"],
+             "metric": "mean_rank", "value": r["mean_rank"], "per_sample": r["ranks"]} for r in rows]
+    return label_encoders(rows)
 
 
 def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
-                 history: int = 32, horizon: int = 5, seed: int = 0) -> list[dict[str, Any]]:
+                 history: int = 32, horizon: int = 5, seed: int = 0, encoder: str | None = None) -> list[dict[str, Any]]:
     """Next-positions protocol of a run (``--task forecast``): rows ``{dataset, method, horizon,
-    metric: "ade"|"fde", value}`` on the train/test split."""
-    run, root, source, encoders = _run_encoders(run_dir, source, data_root)
+    encoder, metric: "ade"|"fde", value, per_sample}`` on the train/test split (``per_sample``:
+    the error of every test window); ``method`` is ``jepa`` / ``random_init`` (ridge head on the
+    frozen embedding + constant velocity) or ``constant_velocity``."""
+    run, root, source, encoders = _run_encoders(run_dir, source, data_root, encoder)
     splits = [run.adapter.load_dataset(run.options, source, split=s, data_root=root, skip_bad=run.cfg.data.skip_bad)
               for s in ("train", "test")]
     name = source or run.adapter.default_dataset
     rows = forecast_next_positions(encoders, run.adapter, run.options, *splits, history=history, horizon=horizon,
                                    seed=seed)
-    return [{"dataset": name, "method": r["method"], "horizon": horizon, "metric": m, "value": r[m]}
+    rows = [{"dataset": name, "method": r["method"].removeprefix("ridge[").removesuffix("]+cv"), "horizon": horizon,
+             "metric": m, "value": r[m], "per_sample": [float(f"{v:.6g}") for v in r[f"{m}_windows"]]}
             for r in rows for m in ("ade", "fde")]
+    return label_encoders(rows)
