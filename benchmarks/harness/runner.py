@@ -241,11 +241,24 @@ def write_results(out: Path, suite: Suite, cells: list[dict[str, Any]], result: 
                "skipped": result.skipped, "runs": runs}
     store.write_json_atomic(out / "results.json", payload)
     extra = sorted({k for r in result.rows for k in r} - set(ROW_FIELDS) - set(DETAIL_FIELDS))
+    hparams = {key: run_hparams(info["run_dir"]) for key, info in runs.items()}
+    hp_fields = sorted({k for hp in hparams.values() for k in hp})
     with (out / "results.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=[*ROW_FIELDS, *extra, *ENV_FIELDS], extrasaction="ignore")
+        writer = csv.DictWriter(fh, fieldnames=[*ROW_FIELDS, *extra, *ENV_FIELDS, *hp_fields], extrasaction="ignore")
         writer.writeheader()
         for row in result.rows:
-            writer.writerow({**{k: env[k] for k in ENV_FIELDS}, **row})
+            writer.writerow({**{k: env[k] for k in ENV_FIELDS}, **hparams.get(row.get("run_key"), {}), **row})
+
+
+def run_hparams(run_dir: str | Path) -> dict[str, Any]:
+    """The pretraining run's flattened hyperparameters (``run.json`` ``hparams``) as ``hp.<key>``
+    columns; {} for runs written before runs recorded them."""
+    try:
+        summary = json.loads((Path(run_dir) / "run.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {f"hp.{k}": (json.dumps(v) if isinstance(v, (list, dict)) else v)
+            for k, v in (summary.get("hparams") or {}).items()}
 
 
 def load_results(out: str | Path) -> dict[str, Any]:

@@ -7,7 +7,12 @@ both share:
 
 * **>= 2 paired units** (a unit is one ``(seed, fold)``): the per-unit differences ``d`` get a
   paired t-test (``scipy.stats.ttest_rel``) and the t interval ``mean(d) ± t(0.975, n-1) · sd/√n``.
-  Constant non-zero differences give ``p = 0`` and a zero-width interval; all-zero ``p = 1``.
+  When the units are folds of one k-fold cross-validation their training parts overlap, which
+  makes that test too liberal; the variance factor ``1/n`` then becomes Nadeau & Bengio's
+  corrected ``1/n + 1/(k-1)`` (test/train size ratio of k-fold), widening the interval (about
+  1.45x for 10 folds) and raising ``p`` (test name ``corrected_t``).
+  Constant non-zero differences leave the spread unobservable: no test (``p`` NaN, ``level``);
+  all-zero differences give ``p = 1``.
 * **one unit whose rows carry ``per_sample`` values** (one train/test split, one seed): pairs are
   test samples. 0/1 correctness: McNemar's exact test (a two-sided binomial test on the
   discordant pairs); continuous per-sample errors: a paired t-test over samples. The interval is
@@ -54,7 +59,7 @@ class Verdict:
     low: float
     high: float
     p_value: float
-    test: str                    # "paired_t" | "mcnemar_exact" | "paired_t_samples" | "none"
+    test: str                    # "paired_t" | "corrected_t" | "mcnemar_exact" | "paired_t_samples" | "none"
     units: int                   # paired units (or samples) the test used
     word: str                    # "better" | "level" | "worse"
 
@@ -85,17 +90,34 @@ def word_for(difference: float, low: float, high: float, p_value: float, *, lowe
     return "better" if gain > 0 else "worse"
 
 
-def paired_units(diffs: Sequence[float]) -> tuple[float, float, float, float]:
-    """Paired t-test over ``n >= 2`` unit differences: ``(mean, low, high, p)``."""
+def paired_units(diffs: Sequence[float], *, test_train_ratio: float = 0.0) -> tuple[float, float, float, float]:
+    """Paired t-test over ``n >= 2`` unit differences: ``(mean, low, high, p)``.
+
+    ``test_train_ratio`` > 0 applies Nadeau & Bengio's correction for resampled training sets
+    (variance factor ``1/n + ratio`` instead of ``1/n``; ``1/(k-1)`` for k-fold CV); 0 is the
+    plain paired t-test.
+    """
     d = np.asarray(diffs, dtype=float)
     if d.size < 2:
         raise ValueError(f"a paired t-test needs >= 2 units, got {d.size}")
+    if test_train_ratio < 0:
+        raise ValueError(f"test_train_ratio must be >= 0, got {test_train_ratio}")
     mean, sd = float(d.mean()), float(d.std(ddof=1))
     if sd == 0.0:
-        return mean, mean, mean, 1.0 if mean == 0.0 else 0.0
-    half = float(stats.t.ppf(1 - ALPHA / 2, d.size - 1)) * sd / math.sqrt(d.size)
-    p = float(stats.ttest_1samp(d, 0.0).pvalue)
+        # every unit differs by exactly the same amount (common with 2 seeds and accuracies
+        # quantised to 1/n_test): the spread between units is unobservable, so there is no test
+        return mean, mean, mean, 1.0 if mean == 0.0 else float("nan")
+    se = sd * math.sqrt(1.0 / d.size + test_train_ratio)
+    half = float(stats.t.ppf(1 - ALPHA / 2, d.size - 1)) * se
+    p = float(2 * stats.t.sf(abs(mean) / se, d.size - 1))
     return mean, mean - half, mean + half, p
+
+
+def fold_ratio(units: Sequence[tuple]) -> float:
+    """Test/train size ratio ``1/(k-1)`` when the units are folds of a k-fold CV (``k`` distinct
+    ``fold`` values, k >= 2), else 0 (independent units such as seeds of one split)."""
+    folds = {u[UNIT_FIELDS.index("fold")] for u in units} - {None}
+    return 1.0 / (len(folds) - 1) if len(folds) >= 2 else 0.0
 
 
 def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> float:
@@ -145,8 +167,9 @@ def compare(jepa_rows: list[dict[str, Any]], other_rows: list[dict[str, Any]], *
     b = [float(theirs[u]["value"]) for u in shared]
     lower = group.get("metric") in LOWER_IS_BETTER
     if len(shared) >= 2:
-        diff, low, high, p = paired_units(np.subtract(a, b))
-        test, n = "paired_t", len(shared)
+        ratio = fold_ratio(shared)
+        diff, low, high, p = paired_units(np.subtract(a, b), test_train_ratio=ratio)
+        test, n = ("corrected_t" if ratio else "paired_t"), len(shared)
     elif mine[shared[0]].get(PER_SAMPLE) is not None and theirs[shared[0]].get(PER_SAMPLE) is not None:
         diff, low, high, p, test = paired_samples(mine[shared[0]][PER_SAMPLE], theirs[shared[0]][PER_SAMPLE])
         n = len(mine[shared[0]][PER_SAMPLE])

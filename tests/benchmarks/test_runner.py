@@ -56,6 +56,8 @@ def test_results_have_one_row_per_method_probe_seed(finished):
     assert {r["encoder"] for r in rows} == {"context"} and "per_sample" not in rows[0]   # detail stays in JSON
     assert all(0.0 <= float(r["value"]) <= 1.0 for r in rows)
     assert all(r["device"] and r["torch"] and r["git_commit"] for r in rows)   # environment on every row
+    # the pretraining run's hyperparameters ride along, per seed
+    assert {r["hp.train.seed"] for r in rows} == {"0", "1"} and all(r["hp.model.dim"] == "32" for r in rows)
     payload = load_results(out)
     assert payload["environment"]["device"].startswith(("cpu", "cuda")) and len(payload["rows"]) == len(rows)
     # one pretraining run per seed, keyed by the config hash

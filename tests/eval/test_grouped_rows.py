@@ -24,7 +24,7 @@ def test_grouped_rows_per_encoder_fold_and_verdict_over_folds():
         if r["method"] != "chance":
             assert len(r["per_sample"]) == test.sum()
     found = {(v.group["encoder"], v.baseline): v for v in verdicts([{**r, "task": "classify"} for r in rows])}
-    assert found[("context", "random_init")].test == "paired_t" and found[("context", "random_init")].units == 4
+    assert found[("context", "random_init")].test == "corrected_t" and found[("context", "random_init")].units == 4
     assert found[("context", "random_init")].word == "better"
     assert found[("target", "random_init")].word == "level"
     summary = {(r["encoder"], r["method"], r["metric"]): r["value"] for r in summarise_folds(rows)}

@@ -108,3 +108,37 @@ def test_helpers_validate_and_bootstrap_is_seeded():
     assert bootstrap_interval(d) == bootstrap_interval(d)
     low, high = bootstrap_interval(d)
     assert low < d.mean() < high
+
+
+def test_fold_units_get_the_nadeau_bengio_correction():
+    from jepa_domains.eval.verdicts import fold_ratio, paired_units
+
+    d = np.array([0.05, 0.0, 0.1, -0.02, 0.06, 0.03, 0.0, 0.08, 0.01, 0.04])
+    plain = paired_units(d)
+    corrected = paired_units(d, test_train_ratio=1 / 9)
+    assert plain[3] == pytest.approx(stats.ttest_1samp(d, 0.0).pvalue)
+    # same mean, interval wider by sqrt((1/10 + 1/9) / (1/10)), larger p
+    assert corrected[0] == plain[0]
+    width = lambda r: r[2] - r[1]  # noqa: E731
+    assert width(corrected) / width(plain) == pytest.approx(np.sqrt((0.1 + 1 / 9) / 0.1))
+    se = d.std(ddof=1) * np.sqrt(0.1 + 1 / 9)
+    assert corrected[3] == pytest.approx(2 * stats.t.sf(d.mean() / se, 9)) and corrected[3] > plain[3]
+    assert fold_ratio([(0, f) for f in range(10)]) == pytest.approx(1 / 9)
+    assert fold_ratio([(s, None) for s in range(3)]) == 0.0
+
+
+def test_fold_rows_are_judged_with_the_corrected_test():
+    rows = [{"dataset": "D", "task": "classify_cv", "probe": "logistic", "encoder": "context", "metric": "accuracy",
+             "fold": f, "seed": 0, "method": m, "value": v}
+            for f in range(10) for m, v in (("jepa", 0.80 + 0.01 * (f % 3)), ("random_init", 0.78))]
+    (verdict,) = verdicts(rows)
+    assert verdict.test == "corrected_t" and verdict.units == 10
+
+
+def test_constant_nonzero_differences_have_no_test_and_are_level():
+    mean, low, high, p = paired_units([-0.008, -0.008])
+    assert mean == low == high == -0.008 and math.isnan(p)
+    rows = [{"dataset": "D", "task": "classify", "probe": "knn", "metric": "accuracy", "seed": s, "method": m, "value": v}
+            for s in (0, 1) for m, v in (("jepa", 0.676), ("random_init", 0.684))]
+    (verdict,) = verdicts(rows)
+    assert verdict.word == "level" and "p=n/a" in verdict.line()
