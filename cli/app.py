@@ -71,8 +71,13 @@ def train(
     strategy: Annotated[Optional[str], typer.Option(help="auto | ddp | fsdp")] = None,
     precision: Annotated[Optional[str], typer.Option(help="auto | 32-true | bf16-mixed | 16-mixed")] = None,
     skip_bad: Annotated[bool, typer.Option(help="skip (and count) bad samples instead of failing")] = False,
+    overwrite: Annotated[bool, typer.Option(help="replace the run already in --out (its checkpoints, metrics "
+                                                 "and logs are deleted)")] = False,
 ) -> None:
-    """Pretrain a JEPA encoder on MODALITY."""
+    """Pretrain a JEPA encoder on MODALITY.
+
+    Ctrl-C or SIGTERM stops after the current step with a checkpoint; --resume RUN continues it.
+    """
     from jepa_domains.registry import get_modality
     from jepa_domains.train.config import GLOBAL_QUICK, resolve
     from jepa_domains.train.trainer import train as run_training
@@ -89,16 +94,21 @@ def train(
         if resume is not None:
             from jepa_domains.train.trainer import RESUME_KEYS
 
-            launch = [o for o in overrides if o.split("=", 1)[0] in RESUME_KEYS]
-            if len(launch) != len(overrides) or config or quick:
+            from jepa_domains.train.trainer import EXTEND_KEYS
+
+            launch = [o for o in overrides if o.split("=", 1)[0] in RESUME_KEYS + EXTEND_KEYS]
+            if len(launch) != len(overrides) or config or quick or overwrite:
                 fail("--resume continues a run with its saved config; only where it runs may change "
-                     f"(--devices, --num-nodes, --strategy, --precision, --set {'|'.join(RESUME_KEYS)})")
+                     f"(--devices, --num-nodes, --strategy, --precision, --set {'|'.join(RESUME_KEYS)}), "
+                     "or --set train.steps=N to extend it")
             result = _run(lambda: run_training(None, run_dir=out, resume=resume,  # type: ignore[arg-type]
                                                overrides=launch))
         else:
             adapter = get_modality(modality)
             quick_layer = {**GLOBAL_QUICK, **adapter.quick_overrides} if quick else {}
             cfg = resolve(modality, defaults=adapter.run_defaults, quick=quick_layer, file=config, overrides=overrides)
+            if out is not None:
+                _claim_run_dir(out, overwrite=overwrite)
             result = _run(lambda: run_training(cfg, run_dir=out))
     if result.global_rank != 0:
         return
@@ -209,13 +219,43 @@ from jepa_domains.cli.shard import shard as _shard_command  # noqa: E402
 app.command("shard")(_shard_command)
 
 
+RUN_ARTEFACTS = ("checkpoints", "metrics.csv", "run.json", "config.yaml", "tensorboard")
+
+
+def _claim_run_dir(out: Path, *, overwrite: bool) -> None:
+    """Refuse to train into a folder that holds a run (its checkpoints would be replaced and two
+    runs' metrics interleaved), unless ``--overwrite`` says to delete that run first."""
+    import shutil
+
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} exists and is not a directory")
+    found = [name for name in RUN_ARTEFACTS if (out / name).exists()]
+    if not found:
+        return
+    if not overwrite:
+        fail(f"{out} already holds a run ({', '.join(found)}); continue it with --resume {out}, "
+             f"or pass --overwrite to delete it and start again")
+    for name in found:
+        path = out / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for stale in out.glob("eval-*.json"):
+        stale.unlink()
+    typer.echo(f"--overwrite: deleted the previous run in {out} ({', '.join(found)})")
+
+
 def _run(fn):
-    from jepa_domains.train.trainer import NonFiniteLossError
+    from jepa_domains.train.trainer import NonFiniteLossError, RunFinishedError, TrainingInterrupted
 
     try:
         return fn()
     except NonFiniteLossError as err:
         fail(str(err))
+    except RunFinishedError as err:
+        typer.echo(str(err))
+        raise typer.Exit(code=0) from None
+    except TrainingInterrupted as err:
+        typer.echo(f"interrupted: {err}", err=True)
+        raise typer.Exit(code=128 + err.signal_number) from None
 
 
 def main() -> None:

@@ -83,6 +83,12 @@ class DataConfig:
     num_workers: int = 0
     skip_bad: bool = False
 
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError(f"data.batch_size must be >= 1, got {self.batch_size!r}")
+        if self.num_workers < 0:
+            raise ConfigError(f"data.num_workers must be >= 0, got {self.num_workers!r}")
+
 
 @dataclass
 class TrainConfig:
@@ -116,6 +122,11 @@ class TrainConfig:
     probe_samples: int = 256
 
     def __post_init__(self) -> None:
+        for name in ("steps", "log_every", "diagnostics_every", "checkpoint_every", "devices", "num_nodes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.nonfinite not in ("stop", "skip"):
+            raise ConfigError(f"train.nonfinite must be 'stop' or 'skip', got {self.nonfinite!r}")
         if self.probe_every is not None and self.probe_every < 0:
             raise ConfigError(f"train.probe_every must be >= 0 (0 = off) or null (auto), got {self.probe_every!r}")
         if self.probe_samples < 4:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import signal
 import time
 import warnings
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from jepa_domains.train.build import adapter_and_options, build
 from jepa_domains.train.collapse import DIAGNOSTIC_NAMES, CollapseThresholds, collapse_reasons, collapse_report
 from jepa_domains.train.config import (ConfigError, RunConfig, from_dict, modality_options, parse_override, save_yaml,
                                       set_dotted, to_dict)
+from jepa_domains.train.interrupt import StopOnSignal
 from jepa_domains.train.launch import make_strategy, sync_batch_norm
 from jepa_domains.train.loader import KeyedDataset, MaskingCollator, ShardedBatchSampler
 from jepa_domains.train.online_probe import PROBE_BUDGET, OnlineProbe, resolve_probe_every
@@ -40,6 +42,29 @@ COLLAPSE_THRESHOLDS = CollapseThresholds()
 # (seed, epoch, sample index) and the global batch size, not on the world size.
 RESUME_KEYS = ("train.devices", "train.num_nodes", "train.strategy", "train.accelerator", "train.precision",
                "train.progress", "data.num_workers", "data.data_root", "train.probe_every", "train.probe_samples")
+# Keys a resume may change on purpose to extend a run: ``train.steps`` beyond the planned total.
+# The schedules (LR, weight decay, EMA momentum, masking curriculum) are functions of the total,
+# so they are re-stretched over the new one from the current step on: an extended run is not
+# the run it would have been with the larger total from the start.
+EXTEND_KEYS = ("train.steps",)
+
+
+class RunFinishedError(RuntimeError):
+    """``--resume`` of a run that has already trained all its steps: nothing was changed."""
+
+
+class TrainingInterrupted(RuntimeError):
+    """SIGINT/SIGTERM stopped training after a step; the checkpoint of that step was written."""
+
+    def __init__(self, message: str, *, signal_number: int, step: int, run_dir: Path) -> None:
+        super().__init__(message)
+        self.signal_number, self.step, self.run_dir = signal_number, step, run_dir
+
+
+def _check_extension(value: Any, *, done: int, planned: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= max(done, planned - 1):
+        raise ConfigError(f"train.steps={value!r} on resume must extend the run beyond step {max(done, planned)} "
+                          f"(its planned {planned} steps, {done} done)")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -93,14 +118,15 @@ class Trainer:
         if overrides and resume is None:
             raise ConfigError("overrides are only for resuming; put them in the config of a new run")
         if resume is not None:
-            self.resume_state = ckpt.load(resume)
-            self.resume_path = Path(resume) / "checkpoints" / "last.pt" if Path(resume).is_dir() else Path(resume)
+            self.resume_state, self.resume_path = ckpt.load_with_source(resume)
             tree = self.resume_state["config"]
             for text in overrides or []:
                 key, value = parse_override(text)
-                if key not in RESUME_KEYS:
+                if key not in RESUME_KEYS + EXTEND_KEYS:
                     raise ConfigError(f"cannot change {key!r} when resuming (it would change the run); "
-                                      f"allowed: {', '.join(RESUME_KEYS)}")
+                                      f"allowed: {', '.join(RESUME_KEYS + EXTEND_KEYS)}")
+                if key == "train.steps":
+                    _check_extension(value, done=int(self.resume_state["step"]), planned=tree["train"]["steps"])
                 set_dotted(tree, key, value)
             cfg = from_dict(RunConfig, tree)
             run_dir = run_dir or (Path(resume) if Path(resume).is_dir() else Path(resume).parent.parent)
@@ -111,11 +137,21 @@ class Trainer:
     def _setup(self) -> None:
         cfg = self.cfg
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self.resume_state is not None and int(self.resume_state["step"]) >= cfg.train.steps:
+            raise RunFinishedError(f"{self.run_dir} has finished its {cfg.train.steps} steps (checkpoint "
+                                   f"{self.resume_path.name} at step {self.resume_state['step']}); nothing changed. "
+                                   f"To train further, resume with --set train.steps=N (N > {cfg.train.steps}): "
+                                   "the schedules are then re-stretched over N steps")
         loggers = [TensorBoardLogger(self.run_dir, name="tensorboard", version="")]
         if cfg.train.cpu_threads > 0:
             torch.set_num_threads(cfg.train.cpu_threads)
         self.fabric = make_fabric(cfg, loggers)
         self.fabric.launch()
+        if self.fabric.global_rank == 0:
+            stale = ckpt.remove_stale_temporaries(self.run_dir / "checkpoints")
+            if stale:
+                print(f"[jepa-domains] removed {len(stale)} partial checkpoint file(s) left by an interrupted "
+                      "write: " + ", ".join(p.name for p in stale))
         self.fabric.seed_everything(cfg.train.seed, verbose=False)
         # Data first: ``prepare`` may measure statistics the tokenizer is built from.
         self.adapter, self.options = adapter_and_options(cfg)
@@ -235,8 +271,8 @@ class Trainer:
         return isinstance(self.fabric.strategy, FSDPStrategy)
 
     def save(self, name: str = "last.pt") -> None:
-        """Write the checkpoint once (rank 0), atomically; collective under FSDP, so every rank
-        must call it."""
+        """Write the checkpoint once (rank 0), atomically, keeping the one it replaces as
+        ``previous.pt``; collective under FSDP, so every rank must call it."""
         path = self.run_dir / "checkpoints" / name
         meta = {"format_version": ckpt.FORMAT_VERSION, "step": self.step, "torch_rng": torch.get_rng_state(),
                 "config": to_dict(self.cfg)}
@@ -248,7 +284,7 @@ class Trainer:
             if self.fabric.global_rank == 0:
                 state = torch.load(tmp, weights_only=True)
                 state["model"] = ckpt.clean_state_dict(state["model"])
-                ckpt.save_atomic(state, path)
+                ckpt.save_atomic(state, path, keep_previous=True)
                 tmp.unlink()
             self.fabric.barrier()
             return
@@ -256,7 +292,7 @@ class Trainer:
             return
         state = {**meta, "model": ckpt.clean_state_dict(self.model.state_dict()),
                  "optimizer": self.optimizer.state_dict()}
-        ckpt.save_atomic(state, path)
+        ckpt.save_atomic(state, path, keep_previous=True)
 
     def _global_logs(self, logs: dict[str, torch.Tensor]) -> dict[str, float]:
         """Logged scalars averaged over ranks (one collective). The loss of each rank is
@@ -273,14 +309,13 @@ class Trainer:
         interruption would, so that a later ``--resume`` continues the same schedule."""
         self._setup()
         cfg, fabric = self.cfg, self.fabric
-        accumulate, total = cfg.optim.accumulate, cfg.train.steps
+        total = cfg.train.steps
         rank0 = fabric.global_rank == 0
         if rank0:
             self._announce()
-        batches = iter(self.loader)
         progress = Progress(total=total, initial=self.step, desc=f"train {cfg.modality_name}",
                             log_every=cfg.train.log_every, enabled=cfg.train.progress and rank0)
-        start, samples, skipped, last_loss = time.perf_counter(), 0, 0, float("nan")
+        self._start, self._samples, self._skipped, self._last_loss = time.perf_counter(), 0, 0, float("nan")
         self.latest: dict[str, float] = {}        # last logged value of every metric
         self.final_diagnostics: dict[str, float] | None = None
         self.model.train()
@@ -288,6 +323,26 @@ class Trainer:
         if self.step == 0 and self.probe is not None:
             self._log(self._run_probe(), progress)     # the random-initialisation level
             progress.update(0)
+        with StopOnSignal() as stop:
+            self._loop(end, progress, stop)
+        progress.close()
+        wall = time.perf_counter() - self._start
+        result = RunResult(run_dir=self.run_dir, steps=self.step, final_loss=self._last_loss, wall_seconds=wall,
+                           samples_per_second=self._samples / max(wall, 1e-9), skipped_steps=self._skipped,
+                           global_rank=fabric.global_rank)
+        if rank0:
+            self._write_summary(result)
+        for logger in fabric.loggers:
+            logger.finalize("success")
+        _teardown_process_group(fabric)
+        return result
+
+    def _loop(self, end: int, progress: Progress, stop: StopOnSignal) -> None:
+        """Steps until ``end``; a stop signal ends it after the current step, checkpointed."""
+        cfg, fabric = self.cfg, self.fabric
+        accumulate, total = cfg.optim.accumulate, cfg.train.steps
+        start, samples, skipped, last_loss = self._start, 0, 0, float("nan")
+        batches = iter(self.loader)
         while self.step < end:
             sched = self._apply_schedules()
             # diagnostics also on the last step, so the collapse verdict describes the final model
@@ -317,6 +372,7 @@ class Trainer:
                 warnings.warn(message + ": batch skipped", stacklevel=1)
                 self.optimizer.zero_grad(set_to_none=True)
                 skipped += 1
+                self._skipped = skipped
                 self.step += 1
                 progress.update(1)
                 continue
@@ -340,19 +396,32 @@ class Trainer:
             if self._probe_due(train_seconds):
                 self._log(self._run_probe(), progress)
             progress.update(1)
-            if self.step % cfg.train.checkpoint_every == 0 or self.step == end:
+            self._samples, self._last_loss = samples, last_loss
+            saved = self.step % cfg.train.checkpoint_every == 0 or self.step == end
+            if saved:
                 self.save()
-        progress.close()
-        wall = time.perf_counter() - start
-        result = RunResult(run_dir=self.run_dir, steps=self.step, final_loss=last_loss, wall_seconds=wall,
-                           samples_per_second=samples / max(wall, 1e-9), skipped_steps=skipped,
-                           global_rank=fabric.global_rank)
-        if rank0:
-            self._write_summary(result)
-        for logger in fabric.loggers:
-            logger.finalize("success")
-        _teardown_process_group(fabric)
-        return result
+            if self._stop_agreed(stop):
+                if not saved:
+                    self.save()
+                progress.close()
+                self._interrupted(stop.signal_number or signal.SIGTERM)
+        self._samples, self._skipped, self._last_loss = samples, skipped, last_loss
+
+    def _stop_agreed(self, stop: StopOnSignal) -> bool:
+        """Did any rank receive a stop signal? (One collective under data parallelism, so all
+        ranks stop after the same step and write one consistent checkpoint.)"""
+        requested = stop.requested
+        if self.fabric.world_size > 1:
+            flag = torch.tensor(float(requested), device=self.fabric.device)
+            requested = bool(self.fabric.all_reduce(flag, reduce_op="sum").item() > 0)
+        return requested
+
+    def _interrupted(self, signal_number: int) -> None:
+        name = signal.Signals(signal_number).name
+        message = (f"{name} at step {self.step}/{self.cfg.train.steps}: checkpoint saved in "
+                   f"{self.run_dir / 'checkpoints' / ckpt.LAST}; continue with: jepa-domains train "
+                   f"{self.cfg.modality_name} --resume {self.run_dir}")
+        raise TrainingInterrupted(message, signal_number=signal_number, step=self.step, run_dir=self.run_dir)
 
     def _announce(self) -> None:
         """First lines of a run: data, run dir, and how much of the EMA target will have moved."""
