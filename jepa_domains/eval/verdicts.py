@@ -103,10 +103,10 @@ def paired_units(diffs: Sequence[float], *, test_train_ratio: float = 0.0) -> tu
     if test_train_ratio < 0:
         raise ValueError(f"test_train_ratio must be >= 0, got {test_train_ratio}")
     mean, sd = float(d.mean()), float(d.std(ddof=1))
-    if sd == 0.0:
+    if sd <= 1e-9 * max(1.0, abs(mean)):   # equal up to float rounding (e.g. 0.7367-0.8433 twice)
         # every unit differs by exactly the same amount (common with 2 seeds and accuracies
         # quantised to 1/n_test): the spread between units is unobservable, so there is no test
-        return mean, mean, mean, 1.0 if mean == 0.0 else float("nan")
+        return mean, mean, mean, 1.0 if abs(mean) <= 1e-12 else float("nan")
     se = sd * math.sqrt(1.0 / d.size + test_train_ratio)
     half = float(stats.t.ppf(1 - ALPHA / 2, d.size - 1)) * se
     p = float(2 * stats.t.sf(abs(mean) / se, d.size - 1))

@@ -138,6 +138,7 @@ def test_fold_rows_are_judged_with_the_corrected_test():
 def test_constant_nonzero_differences_have_no_test_and_are_level():
     mean, low, high, p = paired_units([-0.008, -0.008])
     assert mean == low == high == -0.008 and math.isnan(p)
+    assert math.isnan(paired_units([0.7367 - 0.8433, 0.7366 - 0.8432])[3])   # equal up to rounding
     rows = [{"dataset": "D", "task": "classify", "probe": "knn", "metric": "accuracy", "seed": s, "method": m, "value": v}
             for s in (0, 1) for m, v in (("jepa", 0.676), ("random_init", 0.684))]
     (verdict,) = verdicts(rows)
