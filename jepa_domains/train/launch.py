@@ -2,7 +2,8 @@
 distributed embedding into per-rank ``.npz`` shards.
 
 In :func:`embed_distributed` each process embeds a contiguous slice of the dataset (rank ``r`` of ``w`` takes samples
-``[r*n//w, (r+1)*n//w)``) with the frozen EMA encoder and writes
+``[r*n//w, (r+1)*n//w)``) with the run's frozen encoder (``encoder``: context, target, or the
+modality's default) and writes
 ``embeddings-rank{r:05d}-of-{w:05d}.npz`` holding ``X [n_r, E]``, ``index [n_r]`` (positions in
 the dataset), ``ids [n_r]`` (the samples' own ids) and ``y [n_r]`` when labelled; rank 0 then
 writes ``embeddings.json`` listing the files. :func:`read_embedding_shards` joins them back in
