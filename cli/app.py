@@ -101,8 +101,13 @@ def train(
                 fail("--resume continues a run with its saved config; only where it runs may change "
                      f"(--devices, --num-nodes, --strategy, --precision, --set {'|'.join(RESUME_KEYS)}), "
                      "or --set train.steps=N to extend it")
-            result = _run(lambda: run_training(None, run_dir=out, resume=resume,  # type: ignore[arg-type]
-                                               overrides=launch))
+            from jepa_domains.train.trainer import Trainer
+
+            trainer = Trainer(None, run_dir=out, resume=resume, overrides=launch)
+            if trainer.cfg.modality_name != modality:
+                fail(f"--resume {resume} is a {trainer.cfg.modality_name!r} run, not {modality!r}: "
+                     f"jepa-domains train {trainer.cfg.modality_name} --resume {resume}")
+            result = _run(trainer.fit)
         else:
             adapter = get_modality(modality)
             quick_layer = {**GLOBAL_QUICK, **adapter.quick_overrides} if quick else {}
@@ -150,12 +155,14 @@ def evaluate(
                 kwargs[key] = tuple(value)
         if "encoder" in kwargs:
             fail("pass the encoder with --encoder, not --option encoder=...")
+        _check_options(protocols[task], task, kwargs)
+        target = out or (loaded.run_dir / f"eval-{task}.json")
+        _check_writable(target)
         rows = run_protocol(protocols[task], run, source=data, data_root=data_root, encoder=encoder, **kwargs)
         found = verdicts([{**r, "task": task} for r in rows])
     typer.echo(format_rows(rows))
     for v in found:
         typer.echo(v.line())
-    target = out or (loaded.run_dir / f"eval-{task}.json")
     target.write_text(json.dumps(rows))
     target.with_suffix(".verdicts.json").write_text(json.dumps([v.as_dict() for v in found], indent=1))
     typer.echo(f"rows written to {target}")
@@ -174,6 +181,8 @@ def embed(
     accelerator: Annotated[str, typer.Option(help="auto | cpu | gpu")] = "auto",
     encoder: Annotated[Optional[str], typer.Option(
         help="context | target | both (both also writes X_context and X_target); default: the modality's")] = None,
+    skip_bad: Annotated[bool, typer.Option(help="skip (and count) bad samples instead of failing (on by default "
+                                                "for runs trained with --skip-bad)")] = False,
 ) -> None:
     """Write frozen embeddings of a dataset (with sample ids, joinable to the inputs)."""
     import numpy as np
@@ -195,12 +204,15 @@ def embed(
             typer.echo(f"{manifest['num_samples']} embeddings in {manifest['world_size']} per-rank files "
                        f"written to {out} (join with jepa_domains.train.launch.read_embedding_shards)")
         return
+    if out.suffix != ".npz":
+        out = out.with_name(out.name + ".npz")        # what np.savez writes; say the real name
+    _check_writable(out)
     with user_errors():
         runs = load_runs(run, encoder=encoder)
         loaded = next(iter(runs.values()))
         root = resolve_data_root(data_root or loaded.cfg.data.data_root)
         dataset = open_dataset(loaded.adapter, loaded.options, data if data is not None else loaded.cfg.data.source,
-                               split=split, data_root=root)
+                               split=split, data_root=root, skip_bad=skip_bad or loaded.cfg.data.skip_bad)
         embs = {which: extract(r.encoder, r.adapter, r.options, dataset, batch_size=batch_size)
                 for which, r in runs.items()}
     emb = next(iter(embs.values()))
@@ -219,6 +231,35 @@ from jepa_domains.cli.shard import shard as _shard_command  # noqa: E402
 app.command("shard")(_shard_command)
 
 
+def _check_options(protocol, task: str, options: dict) -> None:
+    """Unknown ``--option`` names are a one-line error listing the protocol's options (a
+    protocol that takes ``**kwargs`` of its own accepts anything)."""
+    import inspect
+
+    params = inspect.signature(protocol).parameters
+    named = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY and n not in ("source", "data_root", "encoder")]
+    if any(p.kind is p.VAR_KEYWORD and n != "_" for n, p in params.items()):
+        return
+    unknown = sorted(set(options) - set(named))
+    if unknown:
+        fail(f"task {task!r} has no option {unknown[0]!r}; its options: {', '.join(named) or '(none)'}")
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before any work when ``path`` (a file to write) cannot be created."""
+    import os
+
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        fail(f"cannot create the folder of {path}: {err.strerror or err}")
+    if path.is_dir():
+        fail(f"{path} is a directory; give a file name")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        fail(f"cannot write {path}: permission denied")
+
+
 RUN_ARTEFACTS = ("checkpoints", "metrics.csv", "run.json", "config.yaml", "tensorboard")
 
 
@@ -229,6 +270,7 @@ def _claim_run_dir(out: Path, *, overwrite: bool) -> None:
 
     if out.exists() and not out.is_dir():
         fail(f"--out {out} exists and is not a directory")
+    _check_writable(out / "config.yaml")
     found = [name for name in RUN_ARTEFACTS if (out / name).exists()]
     if not found:
         return
@@ -244,11 +286,12 @@ def _claim_run_dir(out: Path, *, overwrite: bool) -> None:
 
 
 def _run(fn):
+    from jepa_domains.train.checkpoint import CheckpointWriteError
     from jepa_domains.train.trainer import NonFiniteLossError, RunFinishedError, TrainingInterrupted
 
     try:
         return fn()
-    except NonFiniteLossError as err:
+    except (NonFiniteLossError, CheckpointWriteError) as err:
         fail(str(err))
     except RunFinishedError as err:
         typer.echo(str(err))

@@ -70,6 +70,8 @@ class JEPAOutput:
 
     loss: Tensor
     logs: dict[str, Tensor] = field(default_factory=dict)
+    # with ``diagnostics=True``: the detached inputs of :meth:`JEPA.diagnostics`
+    watch: tuple[Tensor, ...] | None = None
 
 
 class JEPA(nn.Module):
@@ -149,13 +151,17 @@ class JEPA(nn.Module):
             loss = loss + weighted
             logs.update(reg_logs)
         logs["loss"] = loss.detach()
+        out = JEPAOutput(loss=loss, logs=logs)
         if diagnostics:
-            logs.update(self._diagnostics(pred.detach(), target, plan.target_pad, full, t_tokens.pad))
-        return JEPAOutput(loss=loss, logs=logs)
+            # kept, not computed: the caller runs :meth:`diagnostics` once it knows the loss is
+            # finite on every rank (an overflowing input must reach the non-finite guard, not
+            # crash the SVD of the effective rank)
+            out.watch = (pred.detach(), target, plan.target_pad, full, t_tokens.pad)
+        return out
 
     @staticmethod
     @torch.no_grad()
-    def _diagnostics(pred: Tensor, target: Tensor, target_pad: Tensor, full: Tensor, pad: Tensor) -> dict[str, Tensor]:
+    def diagnostics(pred: Tensor, target: Tensor, target_pad: Tensor, full: Tensor, pad: Tensor) -> dict[str, Tensor]:
         """Collapse watch: per-feature std across tokens of targets and predictions, and the
         effective rank of per-row mean-pooled target latents, with its ceiling
         ``effective_rank_max = min(rows, dim)`` (rows gathered over processes)."""

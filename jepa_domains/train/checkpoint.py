@@ -24,6 +24,10 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, truncated, empty or not a checkpoint; the message names it."""
 
 
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (disk full, read-only folder); the message names it."""
+
+
 def save_atomic(state: dict[str, Any], path: Path, *, keep_previous: bool = False) -> None:
     """Write ``state`` to ``path`` through a temporary file in the same folder + rename, so a
     crash never leaves a half-written checkpoint.
@@ -31,10 +35,13 @@ def save_atomic(state: dict[str, Any], path: Path, *, keep_previous: bool = Fals
     With ``keep_previous`` the file being replaced becomes ``previous.pt``: the new state is fully
     on disk before the old one moves, so at every instant one good checkpoint exists (a crash
     between the two renames leaves only ``previous.pt``, which :func:`load` falls back to).
+    A failed write (full disk, read-only folder) raises :class:`CheckpointWriteError` naming
+    ``path`` and leaves the existing checkpoints as they were.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             torch.save(state, fh)
             fh.flush()
@@ -42,8 +49,15 @@ def save_atomic(state: dict[str, Any], path: Path, *, keep_previous: bool = Fals
         if keep_previous and path.exists():
             os.replace(path, path.with_name(PREVIOUS))
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:   # torch reports a full disk as a RuntimeError without the path
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        reason = getattr(err, "strerror", None) or str(err).strip().splitlines()[0][:120]
+        raise CheckpointWriteError(f"cannot write checkpoint {path}: {reason} (disk full or read-only?); "
+                                   f"the previous checkpoint is untouched") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 

@@ -1,6 +1,6 @@
 """Collapse alarm: thresholds on the JEPA diagnostics and the verdict a run records.
 
-The diagnostics (:meth:`jepa_domains.core.jepa.JEPA._diagnostics`) are
+The diagnostics (:meth:`jepa_domains.core.jepa.JEPA.diagnostics`) are
 
 - ``target_std``: per-feature std of the layer-normed target latents across target tokens,
   averaged over features (about 1 for healthy, varied targets: the layer norm fixes each

@@ -132,6 +132,8 @@ class Trainer:
             run_dir = run_dir or (Path(resume) if Path(resume).is_dir() else Path(resume).parent.parent)
         self.cfg = cfg
         self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(cfg)
+        if self.resume_state is not None:
+            _warn_config_edits(self.run_dir / "config.yaml", cfg)
 
     # -- pieces --------------------------------------------------------------------------
     def _setup(self) -> None:
@@ -147,6 +149,9 @@ class Trainer:
             torch.set_num_threads(cfg.train.cpu_threads)
         self.fabric = make_fabric(cfg, loggers)
         self.fabric.launch()
+        if self.fabric.global_rank == 0 and self.resume_state is not None:
+            # rows logged after the checkpoint (and a line cut by a kill) are replayed by the resumed run
+            trim_metrics(self.run_dir / "metrics.csv", last_step=int(self.resume_state["step"]))
         if self.fabric.global_rank == 0:
             stale = ckpt.remove_stale_temporaries(self.run_dir / "checkpoints")
             if stale:
@@ -362,6 +367,8 @@ class Trainer:
                         finite = False
                         break
                     fabric.backward(out.loss / accumulate)
+                if out.watch is not None:           # the loss is finite on every rank: safe to measure
+                    out.logs.update(self.model.module.diagnostics(*out.watch))
                 logs = {**out.logs, **logs} if micro else dict(out.logs)
                 samples += len(keys) * fabric.world_size
             if not finite:
@@ -523,6 +530,55 @@ def append_metrics(path: Path, step: int, metrics: dict[str, float]) -> None:
         if new:
             fh.write("step,name,value\n")
         fh.writelines(f"{step},{name},{value!r}\n" for name, value in sorted(metrics.items()))
+
+
+def trim_metrics(path: Path, *, last_step: int) -> int:
+    """Keep the header and the complete ``step,name,value`` rows of steps ``<= last_step``
+    (atomically); returns how many lines were dropped. A process killed mid-write leaves a cut
+    last line, and rows after the checkpoint it resumes from would otherwise appear twice."""
+    if not path.is_file():
+        return 0
+    lines = path.read_text().split("\n")
+    complete, tail = lines[:-1], lines[-1]      # the text after the last newline is a cut line (or "")
+    kept = complete[:1] + [line for line in complete[1:] if _row_step(line) is not None and _row_step(line) <= last_step]
+    dropped = len(complete) - len(kept) + (1 if tail else 0)
+    if dropped:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(line + "\n" for line in kept))
+        tmp.replace(path)
+    return dropped
+
+
+def _row_step(line: str) -> int | None:
+    parts = line.split(",")
+    try:
+        float(parts[2])
+        return int(parts[0]) if len(parts) == 3 else None
+    except (ValueError, IndexError):
+        return None
+
+
+def _warn_config_edits(path: Path, cfg: RunConfig) -> None:
+    """A resumed run uses the config stored in its checkpoint; say so when the run's
+    ``config.yaml`` was edited (ignoring the keys a resume may change), instead of silently
+    overwriting the edit."""
+    import yaml
+
+    if not path.is_file():
+        return
+    try:
+        on_disk = flatten_hparams(yaml.safe_load(path.read_text()) or {})
+    except (yaml.YAMLError, AttributeError):
+        warnings.warn(f"{path} is not valid YAML; the checkpoint's config is used and rewrites it", stacklevel=3)
+        return
+    saved = flatten_hparams(json.loads(json.dumps(to_dict(cfg), default=list)))
+    changed = sorted(k for k in set(on_disk) | set(saved)
+                     if k not in RESUME_KEYS + EXTEND_KEYS and on_disk.get(k) != saved.get(k))
+    if changed:
+        key = changed[0]
+        warnings.warn(f"{path} was edited ({len(changed)} key(s), e.g. {key}: {on_disk.get(key)!r} on disk, "
+                      f"{saved.get(key)!r} in the checkpoint); a resume uses the checkpoint's config and rewrites "
+                      "the file. Start a new run to change what a run computes.", stacklevel=3)
 
 
 def read_metrics(path: str | Path) -> dict[str, list[tuple[int, float]]]:

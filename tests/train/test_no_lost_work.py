@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -130,3 +131,85 @@ def test_a_signal_stops_after_a_step_with_a_checkpoint_and_says_how_to_resume(tm
     resumed = Trainer(None, resume=run).fit(stop_at=step + 1)                 # and it continues
     assert resumed.steps == step + 1
     assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == step + 1
+
+
+def overflowing_series(n=16, length=96):
+    """Finite inputs whose magnitude (±3e38) overflows float32 arithmetic inside the model."""
+    from jepa_domains.data.timeseries_readers import Series
+
+    rng = np.random.default_rng(0)
+    series = [Series(values=rng.normal(size=(1, length)).astype(np.float32), label=i % 2, id=f"mem:{i}")
+              for i in range(n)]
+    series[3].values[0, ::2] = 3e38
+    series[3].values[0, 1::2] = -3e38
+    return series
+
+
+@pytest.mark.parametrize("mode", ["stop", "skip"])
+def test_overflowing_input_reaches_the_nonfinite_guard_not_a_diagnostics_crash(tmp_path, mode):
+    from jepa_domains.modalities.timeseries.datasets import SeriesDataset
+    from jepa_domains.train.trainer import NonFiniteLossError
+
+    dataset = SeriesDataset(overflowing_series(), description="overflow test")
+    cfg = resolve("timeseries", overrides=TINY + ["train.steps=3", "data.batch_size=16", "train.diagnostics_every=1",
+                                                  "train.probe_every=0", f"train.nonfinite={mode}"])
+    trainer = Trainer(cfg, run_dir=tmp_path / mode, dataset=dataset)
+    if mode == "stop":
+        with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step 0 .*samples \[.*3"):
+            trainer.fit()
+        return
+    with pytest.warns(UserWarning, match="batch skipped"):
+        result = trainer.fit()
+    assert result.skipped_steps == 3
+    metrics = tmp_path / mode / "metrics.csv"
+    assert not metrics.exists() or "nan" not in metrics.read_text().lower()      # no NaN is ever logged
+
+
+def test_resume_repairs_metrics_and_says_when_config_yaml_was_edited(tmp_path):
+    run = tmp_path / "run"
+    Trainer(ts_config("train.log_every=1"), run_dir=run).fit(stop_at=2)
+    metrics = run / "metrics.csv"
+    with metrics.open("a") as fh:               # a kill after step 2's checkpoint, mid-way through a row
+        fh.write("3,loss,0.5\n3,lr,0.0")
+    config = run / "config.yaml"
+    config.write_text(config.read_text().replace("batch_size: 8", "batch_size: 4"))
+    with pytest.warns(UserWarning, match=r"config.yaml was edited .*data.batch_size: 4 on disk, 8 in the checkpoint"):
+        trainer = Trainer(None, resume=run)
+    trainer.fit()
+    rows = [line.split(",") for line in metrics.read_text().splitlines()[1:]]
+    assert all(len(r) == 3 for r in rows)
+    losses = [int(r[0]) for r in rows if r[1] == "loss"]
+    assert losses == [1, 2, 3, 4]                                     # step 3 once, from the resumed run
+
+
+def test_cli_user_mistakes_are_one_line_before_any_work(finished_run, tmp_path):
+    cases = [
+        (["eval", str(finished_run), "--option", "bogus=1"], "has no option 'bogus'"),
+        (["train", "audio", "--resume", str(finished_run)], "is a 'timeseries' run, not 'audio'"),
+        (["train", "timeseries", "--set", "data.batch_size=0"], "data.batch_size must be >= 1"),
+        (["train", "timeseries", "--set", "train.nonfinite=bogus"], "train.nonfinite must be 'stop' or 'skip'"),
+        (["train", "timeseries", "--out", str(finished_run / "run.json")], "exists and is not a directory"),
+        (["embed", str(finished_run), "--out", str(finished_run / "run.json" / "e.npz")], "cannot create the folder"),
+    ]
+    for command, message in cases:
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, (command, result.output)
+        assert message in result.output and "Traceback" not in result.output, (command, result.output)
+    out = tmp_path / "emb"
+    result = runner.invoke(app, ["embed", str(finished_run), "--split", "test", "--out", str(out)])
+    assert result.exit_code == 0 and f"written to {out}.npz" in result.output and (tmp_path / "emb.npz").is_file()
+
+
+def test_a_failed_checkpoint_write_names_the_file_and_keeps_the_previous(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    Trainer(ts_config(), run_dir=run).fit(stop_at=2)
+    before = (run / "checkpoints" / "last.pt").read_bytes()
+
+    def disk_full(*args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 123 vs 456")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(ckpt.CheckpointWriteError, match=r"cannot write checkpoint .*last.pt: .*unexpected pos"):
+        Trainer(None, resume=run).fit()
+    assert (run / "checkpoints" / "last.pt").read_bytes() == before
+    assert not list((run / "checkpoints").glob("*.tmp"))
