@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import re
-import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
-from jepa_domains.data.audio_io import AudioClip, list_audio_files, read_audio
+from jepa_domains.data.audio_io import AUDIO_EXTENSIONS, AudioClip, list_audio_files, read_audio
+from jepa_domains.data.read_report import ReadReport
 
 SPLITS = ("train", "test", "all")
 FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)$")
@@ -42,16 +42,19 @@ class AudioClipDataset(Dataset):
         class_names: label index -> name.
         description: one line shown in training output and reports.
         skipped: number of bad files skipped (``skip_bad=True``).
+        read_report: :class:`ReadReport` naming the files read, skipped and ignored.
     """
 
     def __init__(self, clips: Sequence[AudioClip], *, description: str,
-                 class_names: Sequence[str] | None = None, skipped: int = 0) -> None:
+                 class_names: Sequence[str] | None = None, skipped: int = 0,
+                 read_report: ReadReport | None = None) -> None:
         if not clips:
             raise ValueError(f"no usable audio clips in dataset: {description}")
         self.clips = list(clips)
         self.description = description
         self.class_names = list(class_names) if class_names is not None else None
-        self.skipped = skipped
+        self.read_report = read_report or ReadReport(source=description, read=len(self.clips))
+        self.skipped = len(self.read_report.skipped) if read_report is not None else skipped
         has_labels = all(c.label is not None for c in self.clips)
         self.labels = np.array([c.label for c in self.clips], dtype=np.int64) if has_labels else None
         has_groups = all(c.group is not None for c in self.clips)
@@ -70,23 +73,31 @@ def check_split(split: str) -> None:
 
 
 def decode_entries(entries: Sequence[ClipEntry], *, sample_rate: int, min_samples: int,
-                   skip_bad: bool, name: str) -> tuple[list[AudioClip], int]:
-    """Decode every entry; bad files raise, or are counted and reported once with ``skip_bad``."""
-    clips, errors = [], []
+                   skip_bad: bool, report: ReadReport) -> list[AudioClip]:
+    """Decode every entry; bad files raise, or are named as skips in ``report``, which is then
+    announced if anything was skipped or ignored."""
+    clips = []
     for e in entries:
         try:
             wave = read_audio(e.path, sample_rate=sample_rate, min_samples=min_samples)
         except ValueError as err:
-            if not skip_bad:
-                raise ValueError(f"{err} (pass --skip-bad to skip bad files)") from None
-            errors.append(str(err))
+            report.skip_or_raise(str(e.path), err, skip_bad=skip_bad)
             continue
         clips.append(AudioClip(wave=wave, sample_rate=sample_rate, label=e.label, id=e.id, group=e.group))
-    if errors:
-        warnings.warn(f"{name}: skipped {len(errors)} bad audio file(s) of {len(entries)}; first: {errors[0]}",
-                      stacklevel=2)
-        print(f"[audio] {name}: skipped {len(errors)} bad file(s) of {len(entries)}")
-    return clips, len(errors)
+    report.read += len(clips)
+    report.announce()
+    return clips
+
+
+def list_folder(folder: Path, root: Path, report: ReadReport) -> list[Path]:
+    """Audio files directly inside ``folder``; subfolders and files of other types are named
+    as ignored in ``report`` (relative to ``root``)."""
+    for p in sorted(folder.iterdir()):
+        if p.is_dir():
+            report.ignore(f"{p.relative_to(root)}/", "subfolder deeper than the layout reads")
+        elif p.suffix.lower() not in AUDIO_EXTENSIONS:
+            report.ignore(str(p.relative_to(root)), f"not an audio file ({', '.join(AUDIO_EXTENSIONS)})")
+    return list_audio_files(folder)
 
 
 def _hash_split(name: str, test_fraction: float = 0.2) -> str:
@@ -105,32 +116,40 @@ def audio_folder(root: str | Path, *, split: str, sample_rate: int, min_samples:
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"audio folder not found: {root}")
+    report = ReadReport(source=str(root))
     if (root / "train").is_dir() and (root / "test").is_dir():
         parts = ["train", "test"] if split == "all" else [split]
-        labelled = [_folder_entries(root / p, root) for p in parts]
+        labelled = [_folder_entries(root / p, root, report) for p in parts]
         names = sorted({n for _, ns in labelled for n in ns})
         if any(ns and ns != names for _, ns in labelled):
             raise ValueError(f"{root}: train/ and test/ must hold the same class folders")
         entries = [e for es, _ in labelled for e in es]
     else:
-        entries, names = _folder_entries(root, root)
+        entries, names = _folder_entries(root, root, report)
         if split != "all":
             entries = [e for e in entries if _hash_split(e.id) == split]
     if not entries:
         raise ValueError(f"{root}: no .wav/.flac/.ogg files for split {split!r}")
-    clips, skipped = decode_entries(entries, sample_rate=sample_rate, min_samples=min_samples,
-                                    skip_bad=skip_bad, name=str(root))
+    clips = decode_entries(entries, sample_rate=sample_rate, min_samples=min_samples, skip_bad=skip_bad,
+                           report=report)
     kind = f"{len(names)} classes" if names else "unlabelled"
     return AudioClipDataset(clips, description=f"audio folder {root} ({kind}, split {split})",
-                            class_names=names or None, skipped=skipped)
+                            class_names=names or None, read_report=report)
 
 
-def _folder_entries(folder: Path, root: Path) -> tuple[list[ClipEntry], list[str]]:
+def _folder_entries(folder: Path, root: Path, report: ReadReport) -> tuple[list[ClipEntry], list[str]]:
+    """Entries of a flat folder (unlabelled) or of one subfolder per label; files the layout
+    does not read (loose files beside the label folders, deeper folders, other types) are
+    named as ignored."""
     subdirs = sorted(p for p in folder.iterdir() if p.is_dir())
     if not subdirs:
-        return [ClipEntry(p, None, str(p.relative_to(root))) for p in list_audio_files(folder)], []
+        return [ClipEntry(p, None, str(p.relative_to(root))) for p in list_folder(folder, root, report)], []
+    for p in sorted(folder.iterdir()):
+        if p.is_file():
+            report.ignore(str(p.relative_to(root)), "file beside the label subfolders (belongs to no label)")
     names = [d.name for d in subdirs]
-    entries = [ClipEntry(p, i, str(p.relative_to(root))) for i, d in enumerate(subdirs) for p in list_audio_files(d)]
+    entries = [ClipEntry(p, i, str(p.relative_to(root))) for i, d in enumerate(subdirs)
+               for p in list_folder(d, root, report)]
     return entries, names
 
 
@@ -146,21 +165,23 @@ def fsdd(root: str | Path, *, split: str, sample_rate: int, min_samples: int,
     folder = root / "recordings" if (root / "recordings").is_dir() else root
     if not folder.is_dir():
         raise ValueError(f"FSDD folder not found: {folder}")
-    entries = []
-    for path in list_audio_files(folder):
+    entries, report = [], ReadReport(source=f"fsdd {folder}")
+    for path in list_folder(folder, folder, report):
         match = FSDD_NAME.match(path.stem)
         if match is None:
-            raise ValueError(f"{path}: not an FSDD file name (expected {{digit}}_{{speaker}}_{{index}}.wav)")
+            reason = "not an FSDD file name (expected {digit}_{speaker}_{index}.wav)"
+            report.skip_or_raise(str(path), f"{path}: {reason}", skip_bad=skip_bad)
+            continue
         digit, speaker, index = int(match[1]), match[2], int(match[3])
         part = "test" if index < 5 else "train"
         if split in ("all", part):
             entries.append(ClipEntry(path, digit, path.name, speaker))
     if not entries:
         raise ValueError(f"{folder}: no FSDD recordings for split {split!r}")
-    clips, skipped = decode_entries(entries, sample_rate=sample_rate, min_samples=min_samples,
-                                    skip_bad=skip_bad, name="fsdd")
+    clips = decode_entries(entries, sample_rate=sample_rate, min_samples=min_samples, skip_bad=skip_bad,
+                           report=report)
     return AudioClipDataset(clips, description=f"FSDD spoken digits ({split} split, {len(clips)} clips)",
-                            class_names=[str(d) for d in range(10)], skipped=skipped)
+                            class_names=[str(d) for d in range(10)], read_report=report)
 
 
 def esc50(root: str | Path, *, split: str, sample_rate: int, min_samples: int, test_fold: int = 5,
@@ -195,19 +216,26 @@ def esc50(root: str | Path, *, split: str, sample_rate: int, min_samples: int, t
             entries.append(ClipEntry(root / "audio" / row["filename"], target, row["filename"], fold))
     if not entries:
         raise ValueError(f"{meta}: no rows for split {split!r}")
-    clips, skipped = decode_entries(entries, sample_rate=sample_rate, min_samples=min_samples,
-                                    skip_bad=skip_bad, name="esc50")
+    report = ReadReport(source=f"esc50 {root}")
+    clips = decode_entries(entries, sample_rate=sample_rate, min_samples=min_samples, skip_bad=skip_bad,
+                           report=report)
     class_names = [names.get(i, str(i)) for i in range(max(names) + 1)]
     return AudioClipDataset(clips, description=f"ESC-50 ({split}, test fold {test_fold}, {len(clips)} clips)",
-                            class_names=class_names, skipped=skipped)
+                            class_names=class_names, read_report=report)
 
 
 def detect_layout(path: Path) -> str:
-    """``"esc50"``, ``"fsdd"`` or ``"folder"`` for a user path."""
+    """``"esc50"``, ``"fsdd"`` or ``"folder"`` for a user path.
+
+    FSDD is chosen when most audio files (or its ``recordings/`` folder) carry FSDD names, so
+    that a few misnamed files are named by :func:`fsdd` instead of silently turning the set
+    into a one-class folder.
+    """
     if (path / "meta" / "esc50.csv").is_file():
         return "esc50"
     folder = path / "recordings" if (path / "recordings").is_dir() else path
     files = list_audio_files(folder) if folder.is_dir() else []
-    if files and all(FSDD_NAME.match(p.stem) for p in files):
+    matching = sum(1 for p in files if FSDD_NAME.match(p.stem))
+    if files and 2 * matching > len(files):
         return "fsdd"
     return "folder"

@@ -44,7 +44,7 @@ class TUGraphs:
 
 def _read_table(path: Path, dtype: type, *, columns: int | None = None) -> np.ndarray:
     """Parse a comma/space separated numeric text file into a 2-D array (one row per line)."""
-    rows = []
+    rows, line, line_no = [], "\n", 0
     with path.open() as handle:
         for line_no, line in enumerate(handle, 1):
             text = line.strip()
@@ -59,6 +59,9 @@ def _read_table(path: Path, dtype: type, *, columns: int | None = None) -> np.nd
             rows.append(row)
     if not rows:
         raise ValueError(f"{path} is empty")
+    if not line.endswith("\n"):
+        # The TU files end every line with a newline; a last line without one was cut mid-write.
+        raise ValueError(f"{path}:{line_no}: last line {line.strip()!r} has no line end (file cut?)")
     width = len(rows[0])
     if any(len(r) != width for r in rows):
         raise ValueError(f"{path}: rows have different numbers of values")
@@ -71,6 +74,25 @@ def _one_hot(values: np.ndarray) -> np.ndarray:
     out = np.zeros((values.shape[0], int(inverse.max()) + 1), dtype=np.float32)
     out[np.arange(values.shape[0]), inverse] = 1.0
     return out
+
+
+def _check_edges_reach_the_last_graph(edges: np.ndarray, indicator: np.ndarray, num_graphs: int,
+                                      path: Path) -> None:
+    """Refuse an edge list that stops early: listed in graph order, its last edge belongs to graph
+    ``g < num_graphs`` and every later graph with 2+ nodes has no edge (the file was cut).
+
+    Args:
+        edges: ``[E, 2]`` 0-based global node ids in file order.
+        indicator: ``[N]`` 1-based graph id of every node.
+    """
+    edge_graph = indicator[edges[:, 0]]
+    last = int(edge_graph[-1])
+    if last == num_graphs or (np.diff(edge_graph) < 0).any():
+        return
+    sizes = np.bincount(indicator, minlength=num_graphs + 1)[last + 1:]
+    if (sizes >= 2).any():
+        raise ValueError(f"{path}:{len(edges)}: edges stop at graph {last} of {num_graphs}; the "
+                         f"{int((sizes >= 2).sum())} later graphs with 2+ nodes have none (file cut?)")
 
 
 def read_tu_dataset(folder: str | Path, name: str | None = None) -> TUGraphs:
@@ -108,6 +130,7 @@ def read_tu_dataset(folder: str | Path, name: str | None = None) -> TUGraphs:
         line = int(np.nonzero(crossing)[0][0]) + 1
         raise ValueError(f"{path('A')}:{line}: edge joins graphs {indicator[edges[line - 1, 0]]} "
                          f"and {indicator[edges[line - 1, 1]]}")
+    _check_edges_reach_the_last_graph(edges, indicator, num_graphs, path("A"))
 
     features = []
     if path("node_labels").is_file():

@@ -9,10 +9,9 @@ subsamples and augments them.
 from __future__ import annotations
 
 import csv
-import sys
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from jepa_domains.data.pointcloud_io import CLOUD_SUFFIXES, normalize_unit_sphere, read_cloud, validate_points
+from jepa_domains.data.read_report import ReadReport
 
 SPLITS = ("train", "test", "all")
 
@@ -53,16 +53,18 @@ class PointCloudDataset(Dataset):
         class_names: label index -> name.
         description: one line saying what the data is.
         skipped: number of bad files skipped (``skip_bad=True``).
+        read_report: :class:`ReadReport` naming what was read, skipped and ignored.
     """
 
     def __init__(self, samples: Sequence[PointCloudSample], *, class_names: Sequence[str] = (),
-                 description: str = "", skipped: int = 0) -> None:
+                 description: str = "", skipped: int = 0, read_report: ReadReport | None = None) -> None:
         if not samples:
             raise ValueError(f"no samples in dataset: {description or 'unnamed'}")
         self.samples = list(samples)
         self.class_names = list(class_names)
         self.description = description
-        self.skipped = skipped
+        self.read_report = read_report or ReadReport(source=description, read=len(self.samples))
+        self.skipped = len(self.read_report.skipped) if read_report is not None else skipped
         labels = [s.label for s in self.samples]
         self.labels = None if any(l is None for l in labels) else np.asarray(labels, dtype=np.int64)
 
@@ -80,30 +82,36 @@ def shuffle_points(points: np.ndarray, key: str) -> np.ndarray:
     return points[np.random.default_rng(seed).permutation(len(points))]
 
 
-def _or_skip(options: ReadOptions, read: Callable[[], np.ndarray]) -> np.ndarray | None:
+def _or_skip(options: ReadOptions, report: ReadReport, name: str,
+             read: Callable[[], np.ndarray]) -> np.ndarray | None:
     """``read()``; a bad sample's ``ValueError`` propagates, or, when ``options.skip_bad``, is
-    reported on stderr and ``None`` is returned for the caller to count."""
+    recorded in ``report`` under ``name`` and ``None`` is returned."""
     try:
         return read()
     except ValueError as err:
-        if not options.skip_bad:
-            raise
-        print(f"skipping bad sample: {err}", file=sys.stderr)
+        report.skip_or_raise(name, err, skip_bad=options.skip_bad)
         return None
 
 
-def read_files(entries: Iterable[tuple[Path, int | None, str]], options: ReadOptions) -> tuple[list[PointCloudSample], int]:
-    """Read ``(path, label, id)`` entries; bad files raise, or are counted and reported if skipping."""
-    samples, skipped = [], 0
+def read_files(entries: Iterable[tuple[Path, int | None, str]], options: ReadOptions,
+               report: ReadReport) -> list[PointCloudSample]:
+    """Read ``(path, label, id)`` entries; bad files raise, or are named as skips in ``report``."""
+    samples = []
     for path, label, sample_id in entries:
-        points = _or_skip(options, lambda: read_cloud(path, num_points=options.num_points,
-                                                      mesh_sampling=options.mesh_sampling, normals=options.normals,
-                                                      voxel_size=options.voxel_size, min_points=options.min_points))
-        if points is None:
-            skipped += 1
-            continue
-        samples.append(PointCloudSample(points=shuffle_points(points, sample_id), label=label, id=sample_id))
-    return samples, skipped
+        points = _or_skip(options, report, str(path), lambda: read_cloud(
+            path, num_points=options.num_points, mesh_sampling=options.mesh_sampling, normals=options.normals,
+            voxel_size=options.voxel_size, min_points=options.min_points))
+        if points is not None:
+            samples.append(PointCloudSample(points=shuffle_points(points, sample_id), label=label, id=sample_id))
+    report.read += len(samples)
+    return samples
+
+
+def _finish(samples: list[PointCloudSample], report: ReadReport, *, class_names: Sequence[str],
+            description: str) -> PointCloudDataset:
+    """The dataset, after announcing the report when anything was skipped or ignored."""
+    report.announce()
+    return PointCloudDataset(samples, class_names=class_names, description=description, read_report=report)
 
 
 def _check_split(split: str) -> None:
@@ -121,9 +129,10 @@ def read_modelnet_meshes(root: str | Path, split: str, options: ReadOptions) -> 
     wanted = ("train", "test") if split == "all" else (split,)
     entries = [(f, label, f"{name}/{part}/{f.name}") for label, name in enumerate(classes) for part in wanted
                for f in sorted((root / name / part).glob("*.off"))]
-    samples, skipped = read_files(entries, options)
-    return PointCloudDataset(samples, class_names=classes, skipped=skipped,
-                             description=f"ModelNet{len(classes)} meshes from {root} ({split}, {len(samples)} shapes)")
+    report = ReadReport(source=str(root))
+    samples = read_files(entries, options, report)
+    return _finish(samples, report, class_names=classes,
+                   description=f"ModelNet{len(classes)} meshes from {root} ({split}, {len(samples)} shapes)")
 
 
 def read_modelnet_h5(root: str | Path, split: str, options: ReadOptions) -> PointCloudDataset:
@@ -141,7 +150,7 @@ def read_modelnet_h5(root: str | Path, split: str, options: ReadOptions) -> Poin
         raise ValueError(f"{root}: no ply_data_{split}*.h5 files")
     names_file = root / "shape_names.txt"
     class_names = names_file.read_text().split() if names_file.is_file() else []
-    samples, skipped = [], 0
+    samples, report = [], ReadReport(source=str(root))
     for f in files:
         try:
             with h5py.File(f, "r") as h5:
@@ -152,16 +161,16 @@ def read_modelnet_h5(root: str | Path, split: str, options: ReadOptions) -> Poin
             raise ValueError(f"{f}: 'data' must be [n, P, 3] with one label each, got {data.shape} and {label.shape}")
         for i, (points, y) in enumerate(zip(data, label)):
             sample_id = f"{f.name}#{i}"
-            points = _or_skip(options, lambda: normalize_unit_sphere(
+            points = _or_skip(options, report, sample_id, lambda: normalize_unit_sphere(
                 validate_points(points, sample_id, min_points=options.min_points)))
             if points is None:
-                skipped += 1
                 continue
             samples.append(PointCloudSample(points=shuffle_points(points, sample_id), label=int(y), id=sample_id))
     if not class_names:
-        class_names = [str(i) for i in range(int(max(s.label for s in samples)) + 1)]
-    return PointCloudDataset(samples, class_names=class_names, skipped=skipped,
-                             description=f"ModelNet HDF5 from {root} ({split}, {len(samples)} shapes)")
+        class_names = [str(i) for i in range(int(max(s.label for s in samples)) + 1)] if samples else []
+    report.read = len(samples)
+    return _finish(samples, report, class_names=class_names,
+                   description=f"ModelNet HDF5 from {root} ({split}, {len(samples)} shapes)")
 
 
 def read_metadata_folder(root: str | Path, split: str, options: ReadOptions, *, label_column: str = "label",
@@ -189,12 +198,13 @@ def read_metadata_folder(root: str | Path, split: str, options: ReadOptions, *, 
     has_split = "split" in rows[0]
     chosen = [r for r in kept if split == "all" or (r["split"] if has_split else _fallback_split(r["file"])) == split]
     entries = [(root / r["file"], index[r[label_column]], r["file"]) for r in chosen]
-    samples, skipped = read_files(entries, options)
+    report = ReadReport(source=str(root))
+    samples = read_files(entries, options, report)
     note = f"{len(kept)}/{len(rows)} rows labelled by {label_column!r}"
     if min_class_count:
         note += f" in {len(classes)} classes with >= {min_class_count} models"
-    return PointCloudDataset(samples, class_names=classes, skipped=skipped,
-                             description=f"{name or root.name} ({split}, {len(samples)} shapes; {note})")
+    return _finish(samples, report, class_names=classes,
+                   description=f"{name or root.name} ({split}, {len(samples)} shapes; {note})")
 
 
 def _fallback_split(file: str) -> str:
@@ -212,17 +222,27 @@ def read_class_folders(root: str | Path, split: str, options: ReadOptions) -> Po
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
     if not classes:
         raise ValueError(f"{root}: no class subfolders")
-    entries = []
+    entries, report = [], ReadReport(source=str(root))
+    _ignore_loose_files(root, report)
     for label, name in enumerate(classes):
-        files = sorted(f for f in (root / name).rglob("*") if f.suffix.lower() in CLOUD_SUFFIXES)
+        files = sorted(f for f in (root / name).rglob("*") if f.is_file())
         for f in files:
+            if f.suffix.lower() not in CLOUD_SUFFIXES:
+                report.ignore(str(f.relative_to(root)), f"suffix {f.suffix or '(none)'!r} is not a point-cloud format")
+                continue
             rel = f.relative_to(root / name)
             part = rel.parts[0] if len(rel.parts) > 1 and rel.parts[0] in ("train", "test") else _fallback_split(rel.as_posix())
             if split in ("all", part):
                 entries.append((f, label, f"{name}/{rel.as_posix()}"))
-    samples, skipped = read_files(entries, options)
-    return PointCloudDataset(samples, class_names=classes, skipped=skipped,
-                             description=f"class folders {root} ({split}, {len(samples)} shapes, {len(classes)} classes)")
+    samples = read_files(entries, options, report)
+    return _finish(samples, report, class_names=classes,
+                   description=f"class folders {root} ({split}, {len(samples)} shapes, {len(classes)} classes)")
+
+
+def _ignore_loose_files(root: Path, report: ReadReport) -> None:
+    """Files directly in a class-folder root belong to no class: name them as ignored."""
+    for f in sorted(p for p in root.iterdir() if p.is_file()):
+        report.ignore(f.name, "file outside the class subfolders")
 
 
 def read_path(path: str | Path, split: str, options: ReadOptions, *, label_column: str = "label",

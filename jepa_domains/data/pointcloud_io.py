@@ -12,9 +12,14 @@ from pathlib import Path
 import numpy as np
 
 POINT_SUFFIXES = (".ply", ".pcd", ".xyz", ".pts", ".xyzn", ".xyzrgb")
-MESH_SUFFIXES = (".off", ".obj", ".stl", ".ply", ".gltf", ".glb")
+MESH_SUFFIXES = (".off", ".obj", ".stl", ".ply", ".gltf")
 ARRAY_SUFFIXES = (".npy", ".npz")
 CLOUD_SUFFIXES = tuple(sorted(set(POINT_SUFFIXES + MESH_SUFFIXES + ARRAY_SUFFIXES)))
+# Suffixes users may expect but that are refused, with the reason (named in the error).
+UNSUPPORTED_SUFFIXES = {".glb": "open3d cannot read binary glTF back; convert it to .gltf, .ply or .obj"}
+PLY_TYPE_BYTES = {"char": 1, "uchar": 1, "int8": 1, "uint8": 1, "short": 2, "ushort": 2, "int16": 2,
+                  "uint16": 2, "int": 4, "uint": 4, "int32": 4, "uint32": 4, "float": 4, "float32": 4,
+                  "double": 8, "float64": 8}
 
 
 def validate_points(points: np.ndarray, name: str, *, min_points: int = 1) -> np.ndarray:
@@ -52,7 +57,7 @@ def normalize_unit_sphere(points: np.ndarray) -> np.ndarray:
 
 
 def _is_mesh(path: Path) -> bool:
-    if path.suffix.lower() in (".off", ".obj", ".stl", ".gltf", ".glb"):
+    if path.suffix.lower() in (".off", ".obj", ".stl", ".gltf"):
         return True
     if path.suffix.lower() != ".ply":
         return False
@@ -60,6 +65,56 @@ def _is_mesh(path: Path) -> bool:
     with open(path, "rb") as fh:
         header = fh.read(4096).split(b"end_header")[0]
     return b"element face" in header and b"element face 0\n" not in header
+
+
+def _ply_header(path: Path) -> tuple[str, list[tuple[str, int, int | None]], int]:
+    """``(format, [(element, count, bytes per row or None for list properties)], header bytes)``."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    end = head.find(b"end_header")
+    if not head.startswith(b"ply") or end < 0:
+        raise ValueError(f"{path}: not a PLY file (no 'ply' magic or no 'end_header')")
+    body_start = head.index(b"\n", end) + 1 if b"\n" in head[end:] else len(head)
+    fmt, elements = "", []
+    for line in head[:end].decode("ascii", "replace").splitlines():
+        words = line.split()
+        if words[:1] == ["format"] and len(words) > 1:
+            fmt = words[1]
+        elif words[:1] == ["element"] and len(words) == 3:
+            elements.append([words[1], int(words[2]), 0])
+        elif words[:1] == ["property"] and elements and elements[-1][2] is not None:
+            size = PLY_TYPE_BYTES.get(words[1]) if len(words) == 3 else None
+            elements[-1][2] = None if size is None else elements[-1][2] + size
+    return fmt, [tuple(e) for e in elements], body_start
+
+
+def check_ply_complete(path: Path) -> int:
+    """Declared vertex count of a PLY file, after checking that the file can hold that many.
+
+    Binary files: the body must have the bytes of every element up to and including ``vertex``
+    (elements with list properties before it are not checked). ASCII files: it must have at
+    least as many lines. Raises a ``ValueError`` naming the file for a truncated file.
+    """
+    fmt, elements, body_start = _ply_header(path)
+    names = [e[0] for e in elements]
+    if "vertex" not in names:
+        raise ValueError(f"{path}: PLY header declares no 'element vertex'")
+    upto = elements[: names.index("vertex") + 1]
+    declared = upto[-1][1]
+    if fmt == "ascii":
+        with open(path, "rb") as fh:
+            fh.seek(body_start)
+            lines = sum(1 for line in fh if line.strip())
+        held = lines - sum(count for _, count, _ in upto[:-1])
+    elif any(size is None for _, _, size in upto):
+        return declared
+    else:
+        body = path.stat().st_size - body_start - sum(count * size for _, count, size in upto[:-1])
+        held = body // upto[-1][2] if upto[-1][2] else declared
+    if held < declared:
+        raise ValueError(f"{path}: truncated PLY (header declares {declared} vertices, "
+                         f"the file holds only {max(held, 0)})")
+    return declared
 
 
 def sample_mesh(path: str | Path, num_points: int, *, method: str = "uniform", normals: bool = False,
@@ -119,8 +174,11 @@ def read_cloud(path: str | Path, *, num_points: int = 2048, mesh_sampling: str =
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     suffix = path.suffix.lower()
+    if suffix in UNSUPPORTED_SUFFIXES:
+        raise ValueError(f"{path}: unsupported suffix {suffix!r} ({UNSUPPORTED_SUFFIXES[suffix]})")
     if suffix not in CLOUD_SUFFIXES:
         raise ValueError(f"{path}: unsupported suffix {suffix!r}; expected one of {', '.join(CLOUD_SUFFIXES)}")
+    declared = check_ply_complete(path) if suffix == ".ply" else None
     try:
         if suffix in ARRAY_SUFFIXES:
             points = _read_array(path)
@@ -129,6 +187,8 @@ def read_cloud(path: str | Path, *, num_points: int = 2048, mesh_sampling: str =
         else:
             cloud = o3d.io.read_point_cloud(str(path))
             points = np.asarray(cloud.points)
+            if declared is not None and len(points) != declared:
+                raise ValueError(f"{path}: read {len(points)} of the {declared} vertices its PLY header declares")
     except ValueError:
         raise
     except Exception as err:  # open3d raises RuntimeError for corrupt files

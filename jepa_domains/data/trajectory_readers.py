@@ -4,11 +4,13 @@ trajectories. Every reader returns a :class:`TrackDataset` in a local planar fra
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from jepa_domains.data.read_report import ReadReport
 from jepa_domains.data.trajectory_track import CleaningRules, Track, TrackDataset, centre_tracks, clean_track
 
 ID_COLUMNS = ("track_id", "tid", "trajectory_id", "traj_id", "id")
@@ -29,6 +31,38 @@ def _pick(columns: list[str], choices: tuple[str, ...], what: str, source: str, 
     return None
 
 
+def require_columns(table: pd.DataFrame, columns: tuple[str, ...], source: str | Path) -> None:
+    """Raise a one-line ``ValueError`` naming ``source`` and the columns it lacks."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{source}: missing column(s) {', '.join(map(repr, missing))} "
+                         f"(has {', '.join(map(str, table.columns))})")
+
+
+def _check_last_line(path: Path) -> None:
+    """Raise if the last non-empty line has fewer fields than the header (a file cut mid-line)."""
+    with open(path, newline="") as fh:
+        rows = csv.reader(fh)
+        header = next(rows, [])
+        last = None
+        for line_no, row in enumerate(rows, 2):
+            if row:
+                last = (line_no, row)
+    if last is not None and len(last[1]) < len(header):
+        raise ValueError(f"{path}:{last[0]}: last line has {len(last[1])} of the {len(header)} fields "
+                         "of the header (file cut?)")
+
+
+def read_csv_checked(path: Path) -> pd.DataFrame:
+    """``pd.read_csv`` with one-line errors naming the file, refusing a last line cut short."""
+    try:
+        table = pd.read_csv(path)
+    except (ValueError, pd.errors.ParserError) as err:
+        raise ValueError(f"{path}: cannot read CSV table: {err}") from None
+    _check_last_line(path)
+    return table
+
+
 def _seconds(values: pd.Series, source: str) -> np.ndarray:
     """Numeric times as they are; date-time strings as seconds since the epoch."""
     if pd.api.types.is_numeric_dtype(values):
@@ -41,14 +75,19 @@ def _seconds(values: pd.Series, source: str) -> np.ndarray:
 
 
 def tracks_from_table(table: pd.DataFrame, *, source: str, coordinates: str = "auto", max_speed: float = 0.0,
-                      skip_bad: bool = False, classes: tuple[str, ...] | None = None) -> TrackDataset:
+                      skip_bad: bool = False, classes: tuple[str, ...] | None = None,
+                      report: ReadReport | None = None) -> TrackDataset:
     """Group a long-format table (track id, time, x/lon, y/lat, optional label) into tracks.
+
+    Rows with an empty track id and bad tracks raise, or (``skip_bad``) are named as skips in
+    ``report`` (a new one for ``source`` when None), which the dataset keeps as ``read_report``.
 
     Args:
         coordinates: ``"geographic"`` (lon/lat degrees, projected to metres), ``"planar"``, or
             ``"auto"`` (geographic when the columns are named lon/lat and every value is in range).
         classes: label names in index order; default: the sorted distinct labels.
     """
+    report = report if report is not None else ReadReport(source=source)
     if coordinates not in ("auto", "geographic", "planar"):
         raise ValueError(f"coordinates must be 'auto', 'geographic' or 'planar', got {coordinates!r}")
     cols = [str(c) for c in table.columns]
@@ -62,12 +101,13 @@ def tracks_from_table(table: pd.DataFrame, *, source: str, coordinates: str = "a
         in_range = table[x_col].abs().max() <= 180 and table[y_col].abs().max() <= 90
         coordinates = "geographic" if named_geo and in_range else "planar"
     geographic = coordinates == "geographic"
+    table = _drop_rows_without_id(table, id_col, report, skip_bad=skip_bad)
     times = _seconds(table[t_col], source)
     if label_col is not None and classes is None:
         classes = tuple(sorted({str(v) for v in table[label_col].dropna().unique()}))
     class_index = {c: i for i, c in enumerate(classes or ())}
     rules = CleaningRules(max_speed=max_speed, geographic=geographic)
-    tracks, skipped = [], 0
+    tracks = []
     table = table.assign(_t=times)
     for track_id, group in table.groupby(id_col, sort=True):
         # rows keep their file order: sorting by time would hide a non-monotonic clock
@@ -82,13 +122,22 @@ def tracks_from_table(table: pd.DataFrame, *, source: str, coordinates: str = "a
         try:
             tracks.append(clean_track(track, rules))
         except ValueError as err:
-            if not skip_bad:
-                raise ValueError(f"{source}: {err}") from None
-            skipped += 1
+            report.skip_or_raise(f"track {str(track_id)!r}", f"{source}: {err}", skip_bad=skip_bad)
     tracks, _ = centre_tracks(tracks, geographic=geographic) if tracks else (tracks, None)
+    report.read += len(tracks)
     kind = "lon/lat projected to metres" if geographic else "planar"
     return TrackDataset(tracks, description=f"{source} ({len(tracks)} tracks, {kind})",
-                        classes=tuple(classes or ()), skipped=skipped, cleaning=rules.counts)
+                        classes=tuple(classes or ()), cleaning=rules.counts, read_report=report)
+
+
+def _drop_rows_without_id(table: pd.DataFrame, id_col: str, report: ReadReport, *, skip_bad: bool) -> pd.DataFrame:
+    """``table`` without rows whose track id is empty; they raise, or are named as skips."""
+    empty = table[id_col].isna() | (table[id_col].astype(str).str.strip() == "")
+    if not empty.any():
+        return table
+    rows = [f"row {i + 1}" for i in np.nonzero(empty.to_numpy())[0]]
+    report.skip_many_or_raise(rows, "rows with an empty track id", skip_bad=skip_bad, total=len(table))
+    return table[~empty]
 
 
 def read_table_file(path: Path, **kwargs) -> TrackDataset:
@@ -96,9 +145,11 @@ def read_table_file(path: Path, **kwargs) -> TrackDataset:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"trajectory file not found: {path}")
+    if path.suffix != ".parquet":
+        return tracks_from_table(read_csv_checked(path), source=str(path), **kwargs)
     try:
-        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except (ValueError, ImportError, pd.errors.ParserError) as err:
+        table = pd.read_parquet(path)
+    except (ValueError, ImportError) as err:
         raise ValueError(f"{path}: cannot read trajectory table: {err}") from None
     return tracks_from_table(table, source=str(path), **kwargs)
 
@@ -110,13 +161,20 @@ def read_gotrack(folder: Path, *, skip_bad: bool = False) -> TrackDataset:
     for f in (points_file, tracks_file):
         if not f.is_file():
             raise FileNotFoundError(f"Go!Track file missing: {f}")
-    points = pd.read_csv(points_file)
-    meta = pd.read_csv(tracks_file)
+    points, meta = read_csv_checked(points_file), read_csv_checked(tracks_file)
+    require_columns(meta, ("id", "car_or_bus"), tracks_file)
+    require_columns(points, ("track_id", "latitude", "longitude", "time"), points_file)
+    report = ReadReport(source=str(points_file))
+    # A points file cut short loses whole tracks: every track of the tracks file must have points.
+    without_points = sorted(set(meta["id"]) - set(points["track_id"].dropna()))
+    report.skip_many_or_raise([f"track {i}" for i in without_points],
+                              f"tracks listed in {tracks_file.name} without points (file cut?)",
+                              skip_bad=skip_bad, total=len(meta))
     label = dict(zip(meta["id"], meta["car_or_bus"].map({1: "car", 2: "bus"})))
     points = points.assign(label=points["track_id"].map(label))
     points = points.rename(columns={"id": "point_id"})
     return tracks_from_table(points, source="gotrack", coordinates="geographic", max_speed=GOTRACK_MAX_SPEED,
-                             skip_bad=skip_bad, classes=("car", "bus"))
+                             skip_bad=skip_bad, classes=("car", "bus"), report=report)
 
 
 def read_mat_raw(folder: Path, split: str, *, skip_bad: bool = False) -> TrackDataset:
@@ -128,10 +186,12 @@ def read_mat_raw(folder: Path, split: str, *, skip_bad: bool = False) -> TrackDa
     for f in files.values():
         if not f.is_file():
             raise FileNotFoundError(f"MAT raw file missing: {f}")
-    train = pd.read_csv(files["train"])
+    train, test = read_csv_checked(files["train"]), read_csv_checked(files["test"])
+    for part, table in (("train", train), ("test", test)):
+        require_columns(table, ("time", "lat", "lon", "tid", "label"), files[part])
     classes = tuple(sorted({str(v) for v in train["label"].unique()}))
     # both files are read and centred together so that train and test share one local frame
-    test = pd.read_csv(files["test"]).assign(tid=lambda d: d["tid"].astype(str) + "t")
+    test = test.assign(tid=lambda d: d["tid"].astype(str) + "t")
     table = pd.concat([train.assign(tid=train["tid"].astype(str)), test], ignore_index=True)
     table = table.rename(columns={"lon": "x", "lat": "y"})
     everything = tracks_from_table(table, source=f"{folder.name}", coordinates="planar",
@@ -141,7 +201,7 @@ def read_mat_raw(folder: Path, split: str, *, skip_bad: bool = False) -> TrackDa
     want_test = split == "test"
     tracks = [tr for tr in everything.tracks if tr.id.endswith("t") == want_test]
     return TrackDataset(tracks, description=f"{everything.name} [{split}]", classes=classes,
-                        skipped=everything.skipped, cleaning=everything.cleaning, announce=False)
+                        cleaning=everything.cleaning, announce=False, read_report=everything.read_report)
 
 
 def read_ts_file(path: Path, *, skip_bad: bool = False, classes: tuple[str, ...] | None = None) -> TrackDataset:
@@ -157,18 +217,17 @@ def read_ts_file(path: Path, *, skip_bad: bool = False, classes: tuple[str, ...]
     classes = classes or tuple(sorted({str(v) for v in y}, key=lambda s: (len(s), s)))
     index = {c: i for i, c in enumerate(classes)}
     rules = CleaningRules()
-    tracks, skipped = [], 0
+    tracks, report = [], ReadReport(source=str(path))
     for i in range(X.shape[0]):
         track = Track(t=np.arange(X.shape[2], dtype=np.float64), xy=X[i].T.astype(np.float64),
                       label=index[str(y[i])], id=f"{path.stem}:{i}")
         try:
             tracks.append(clean_track(track, rules))
         except ValueError as err:
-            if not skip_bad:
-                raise ValueError(f"{path}: {err}") from None
-            skipped += 1
+            report.skip_or_raise(track.id, f"{path}: {err}", skip_bad=skip_bad)
+    report.read = len(tracks)
     return TrackDataset(tracks, description=f"{path.stem} ({len(tracks)} tracks, planar)", classes=classes,
-                        skipped=skipped, cleaning=rules.counts)
+                        cleaning=rules.counts, read_report=report)
 
 
 def read_uea(folder: Path, split: str, *, skip_bad: bool = False) -> TrackDataset:
@@ -180,4 +239,5 @@ def read_uea(folder: Path, split: str, *, skip_bad: bool = False) -> TrackDatase
         return sets[0]
     tracks = [tr for s in sets for tr in s.tracks]
     return TrackDataset(tracks, description=f"{folder.name}/all ({len(tracks)} tracks, planar)",
-                        classes=sets[0].classes, skipped=sum(s.skipped for s in sets))
+                        classes=sets[0].classes, announce=False,
+                        read_report=sets[0].read_report.merge(sets[1].read_report))

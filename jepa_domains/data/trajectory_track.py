@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from torch.utils.data import Dataset
 
+from jepa_domains.data.read_report import ReadReport
+
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -47,16 +49,21 @@ class TrackDataset(Dataset):
             cleaning counts.
         name: the description without those counts.
         skipped: number of tracks dropped as bad (only when ``skip_bad``).
+        read_report: :class:`ReadReport` naming the tracks read, skipped and ignored.
         cleaning: counts of points removed by the cleaning rules (never silent).
     """
 
     def __init__(self, tracks: list[Track], *, description: str, classes: tuple[str, ...] = (),
-                 skipped: int = 0, cleaning: dict[str, int] | None = None, announce: bool = True) -> None:
+                 skipped: int = 0, cleaning: dict[str, int] | None = None, announce: bool = True,
+                 read_report: ReadReport | None = None) -> None:
+        if read_report is not None:
+            skipped = len(read_report.skipped)
         if not tracks:
             raise ValueError(f"dataset {description!r} has no usable tracks (skipped {skipped})")
         self.tracks = tracks
         self.classes = tuple(classes)
         self.skipped = skipped
+        self.read_report = read_report or ReadReport(source=description, read=len(tracks))
         self.cleaning = dict(cleaning or {})
         labelled = all(tr.label is not None for tr in tracks)
         self.labels = np.array([tr.label for tr in tracks], dtype=np.int64) if labelled else None
@@ -65,8 +72,8 @@ class TrackDataset(Dataset):
         removed = {k: v for k, v in self.cleaning.items() if v}
         extra += f"; cleaning removed {removed}" if removed else ""
         self.description = description + extra
-        if skipped and announce:
-            print(f"[trajectory] {description}: skipped {skipped} bad tracks")
+        if announce:
+            self.read_report.announce()
 
     def __len__(self) -> int:
         return len(self.tracks)

@@ -476,6 +476,9 @@ class Trainer:
         summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(result).items()}
         summary["dataset"] = _describe(self.dataset)
         summary["skipped_samples"] = int(getattr(self.dataset, "skipped", 0))
+        report = getattr(self.dataset, "read_report", None)
+        # what the readers read, skipped and ignored, each skip and ignored file named
+        summary["data_report"] = report.as_dict() if report is not None else None
         summary["target_init_weight"] = self.target_init_weight(result.steps)
         summary["collapse"] = collapse_report(self.final_diagnostics, COLLAPSE_THRESHOLDS)
         summary["probe"] = self._probe_summary(result.wall_seconds)

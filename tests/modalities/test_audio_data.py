@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from jepa_domains.data.audio_datasets import audio_folder, esc50, fsdd
+from jepa_domains.data.audio_datasets import audio_folder, detect_layout, esc50, fsdd
 from jepa_domains.data.audio_io import AudioClip, read_audio
 from jepa_domains.data.audio_synthetic import CLASSES, synthetic_clips
 from jepa_domains.modalities.audio import AudioConfig
@@ -187,3 +187,35 @@ def test_prepare_stores_statistics_and_features_are_standardised():
     assert base.shape == (24, 256) and np.isfinite(base).all()
     with pytest.raises(ValueError, match="norm_mean"):
         collate_clips(AudioConfig(feature_path="collate"), [ds[0]], None)
+
+
+def test_fsdd_names_a_misnamed_file_instead_of_changing_layout(tmp_path):
+    root = _fsdd_tree(tmp_path / "fsdd")
+    rec = root / "recordings"
+    sf.write(rec / "seven_ann_3.wav", tone(0.3), RATE)
+    (rec / "notes.txt").write_text("x")
+    assert detect_layout(root) == "fsdd"
+    adapter = get_modality("audio")
+    with pytest.raises(ValueError, match=r"seven_ann_3\.wav: not an FSDD file name .*--skip-bad"):
+        adapter.load_dataset(AudioConfig(), str(root), split="all")
+    data = adapter.load_dataset(AudioConfig(), str(root), split="all", skip_bad=True)
+    report = data.read_report
+    assert data.class_names == [str(d) for d in range(10)] and len(data) == 24
+    assert data.skipped == 1 and report.skipped[0][0] == str(rec / "seven_ann_3.wav")
+    assert report.ignored == [("notes.txt", "not an audio file (.wav, .flac, .ogg)")]
+    assert report.read + len(report.skipped) + len(report.ignored) == 26
+
+
+def test_audio_folder_names_what_it_ignores(tmp_path, capsys):
+    for label in ("cat", "dog"):
+        (tmp_path / label / "deeper").mkdir(parents=True)
+        for i in range(3):
+            sf.write(tmp_path / label / f"{i}.wav", tone(0.3, 300 + 30 * i), RATE)
+        sf.write(tmp_path / label / "deeper" / "x.wav", tone(0.3), RATE)
+        (tmp_path / label / "y.mp3").write_bytes(b"ID3")
+    sf.write(tmp_path / "loose.wav", tone(0.3), RATE)
+    data = audio_folder(tmp_path, split="all", **OPTS)
+    assert len(data) == 6 and data.class_names == ["cat", "dog"]
+    ignored = [name for name, _ in data.read_report.ignored]
+    assert ignored == ["loose.wav", "cat/deeper/", "cat/y.mp3", "dog/deeper/", "dog/y.mp3"]
+    assert "read 6; ignored 5 (loose.wav: file beside the label subfolders" in capsys.readouterr().err

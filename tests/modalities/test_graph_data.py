@@ -85,6 +85,36 @@ def test_bad_graphs_raise_with_their_name_or_are_counted(graph, message):
         GraphDataset(good + [graph], ["a", "b", "bad7"], description="t", walk_length=3, degree_cap=4)
     ds = GraphDataset(good + [graph], ["a", "b", "bad7"], description="t", walk_length=3, degree_cap=4, skip_bad=True)
     assert len(ds) == 2 and ds.skipped == 1 and "1 bad graphs skipped" in ds.description
+    assert ds.read_report.read == 2 and [name for name, _ in ds.read_report.skipped] == ["bad7"]
+    assert message in ds.read_report.skipped[0][1]
+
+
+def _cut_edges(folder: Path, keep_chars: int) -> Path:
+    """``TOY_A.txt`` cut after ``keep_chars`` characters, as a killed copy leaves it."""
+    path = folder / "TOY_A.txt"
+    path.write_text(path.read_text()[:keep_chars])
+    return path
+
+
+def test_tu_edge_list_cut_at_a_line_end_is_refused(tmp_path):
+    folder = _write_tu(tmp_path)
+    text = (folder / "TOY_A.txt").read_text()
+    _cut_edges(folder, text.index("9, 10"))                           # graph 3's edges are lost
+    with pytest.raises(ValueError, match=r"TOY_A\.txt:14: edges stop at graph 2 of 3; the 1 later graphs "
+                                         r"with 2\+ nodes have none \(file cut\?\)"):
+        read_tu_dataset(folder)
+
+
+@pytest.mark.parametrize("cut_after, message", [
+    ("9, 1", r"TOY_A\.txt:15: last line '9, 1' has no line end \(file cut\?\)"),
+    ("9,", r"TOY_A\.txt:15: expected 2 values, got 1"),
+])
+def test_tu_edge_list_cut_mid_line_names_file_and_line(tmp_path, cut_after, message):
+    folder = _write_tu(tmp_path)
+    text = (folder / "TOY_A.txt").read_text()
+    _cut_edges(folder, text.index("9, 10") + len(cut_after))
+    with pytest.raises(ValueError, match=message):
+        read_tu_dataset(folder)
 
 
 def test_folds_are_disjoint_stratified_and_cover_the_data():

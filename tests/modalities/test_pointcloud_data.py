@@ -123,7 +123,9 @@ def test_degenerate_mesh_and_skip_counting(tmp_path, capsys):
         read_path(tmp_path, "train", OPTS)
     data = read_path(tmp_path, "train", ReadOptions(num_points=256, min_points=16, skip_bad=True))
     assert len(data) == 1 and data.skipped == 2
-    assert capsys.readouterr().err.count("skipping bad sample") == 2
+    err = capsys.readouterr().err
+    assert "read 1; skipped 2" in err and "box_0001.off" in err and "box_0002.off" in err
+    assert [name.endswith(("box_0001.off", "box_0002.off")) for name, _ in data.read_report.skipped] == [True, True]
 
 
 def test_tokens_invariant_to_translation_and_scale_after_normalisation():
@@ -195,3 +197,42 @@ def test_point_files_and_voxel_downsampling(tmp_path, suffix):
     coarse = read_cloud(path, voxel_size=0.25)
     assert 16 < len(coarse) < 2000
     assert read_cloud(path, normals=True).shape == (2000, 6)
+
+
+def _cloud(seed=0, n=64):
+    return np.random.default_rng(seed).normal(size=(n, 3))
+
+
+@pytest.mark.parametrize("ascii_", [False, True])
+def test_truncated_ply_is_refused_naming_the_file_or_a_named_skip(tmp_path, ascii_):
+    cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(_cloud(n=2048)))
+    good, cut = tmp_path / "chair" / "good.ply", tmp_path / "chair" / "cut.ply"
+    good.parent.mkdir()
+    o3d.io.write_point_cloud(str(good), cloud, write_ascii=ascii_)
+    raw = good.read_bytes()
+    cut.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match=r"cut\.ply: truncated PLY \(header declares 2048 vertices, the file holds only 10\d\d\)"):
+        read_cloud(cut)
+    data = read_path(tmp_path, "all", ReadOptions(num_points=256, min_points=16, skip_bad=True))
+    assert [s.id for s in data.samples] == ["chair/good.ply"] and len(data.samples[0].points) == 2048
+    assert data.skipped == 1 and data.read_report.skipped[0][0] == str(cut)
+    assert data.read_report.read + data.skipped == 2
+
+
+def test_glb_is_refused_with_its_reason(tmp_path):
+    path = tmp_path / "model.glb"
+    path.write_bytes(b"glTF")
+    with pytest.raises(ValueError, match=r"model\.glb: unsupported suffix '\.glb' \(open3d cannot read binary glTF"):
+        read_cloud(path)
+
+
+def test_class_folders_name_the_files_they_ignore(tmp_path):
+    for i in range(3):
+        _write_ply(tmp_path / "a" / f"{i}.ply", _cloud(i))
+    (tmp_path / "a" / "notes.txt").write_text("x")
+    (tmp_path / "a" / "model.glb").write_bytes(b"glTF")
+    (tmp_path / "README.md").write_text("x")
+    data = read_path(tmp_path, "all", OPTS)
+    assert len(data) == 3 and data.skipped == 0
+    assert sorted(n for n, _ in data.read_report.ignored) == ["README.md", "a/model.glb", "a/notes.txt"]
+    assert "ignored 3" in data.read_report.summary()

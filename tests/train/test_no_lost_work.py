@@ -213,3 +213,22 @@ def test_a_failed_checkpoint_write_names_the_file_and_keeps_the_previous(tmp_pat
         Trainer(None, resume=run).fit()
     assert (run / "checkpoints" / "last.pt").read_bytes() == before
     assert not list((run / "checkpoints").glob("*.tmp"))
+
+
+def test_run_json_names_what_the_reader_skipped_and_ignored(tmp_path):
+    import json
+
+    from jepa_domains.data.read_report import ReadReport
+    from jepa_domains.modalities.timeseries.datasets import SeriesDataset
+
+    series = overflowing_series()[4:]
+    report = ReadReport(source="mem", read=len(series), skipped=[("mem:3", "values overflow float32")],
+                        ignored=[("notes.txt", "not a series file")])
+    dataset = SeriesDataset(series, description="mem", read_report=report)
+    cfg = resolve("timeseries", overrides=TINY + ["train.steps=1", "data.batch_size=8", "train.probe_every=0"])
+    Trainer(cfg, run_dir=tmp_path / "run", dataset=dataset).fit()
+    summary = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert summary["skipped_samples"] == 1
+    assert summary["data_report"] == {"read": 12, "skipped": 1, "ignored": 1,
+                                      "skipped_names": ["mem:3: values overflow float32"],
+                                      "ignored_names": ["notes.txt: not a series file"]}

@@ -17,6 +17,7 @@ from torch_geometric.data import Data
 from torch_geometric.transforms import AddRandomWalkPE
 from torch_geometric.utils import coalesce, degree
 
+from jepa_domains.data.read_report import ReadReport
 from jepa_domains.modalities.graph.partition import GraphPatches
 
 DENSE_PE_MAX_NODES = 2000
@@ -133,6 +134,10 @@ class GraphDataset(Dataset):
         walk_length: RWPE steps.
         degree_cap: degrees above it share the last one-hot bin (featureless graphs only).
         skip_bad: skip and count invalid graphs instead of raising.
+
+    Attributes:
+        skipped: number of invalid graphs skipped.
+        read_report: :class:`ReadReport` naming the graphs read and skipped.
     """
 
     def __init__(self, graphs: list[Data], names: list[str], *, description: str, walk_length: int,
@@ -140,15 +145,15 @@ class GraphDataset(Dataset):
         if len(graphs) != len(names):
             raise ValueError(f"{len(graphs)} graphs but {len(names)} names")
         self.samples: list[GraphSample] = []
-        self.skipped = 0
+        self.read_report = ReadReport(source=description)
         for data, name in zip(graphs, names):
             try:
                 self.samples.append(make_sample(data, name, walk_length=walk_length, degree_cap=degree_cap))
             except ValueError as err:
-                if not skip_bad:
-                    raise
-                self.skipped += 1
-                print(f"[jepa-domains] graph: skipped {err}")
+                self.read_report.skip_or_raise(name, err, skip_bad=skip_bad)
+        self.read_report.read = len(self.samples)
+        self.skipped = len(self.read_report.skipped)
+        self.read_report.announce()
         if not self.samples:
             raise ValueError(f"no valid graphs in {description} ({self.skipped} skipped)")
         widths = {s.data.x.shape[1] for s in self.samples}
@@ -173,7 +178,7 @@ class GraphDataset(Dataset):
         """A view on ``indices`` (shares the samples and their caches)."""
         out = object.__new__(GraphDataset)
         out.samples = [self.samples[int(i)] for i in indices]
-        out.skipped = self.skipped
+        out.skipped, out.read_report = self.skipped, self.read_report
         out.num_features, out.num_edge_features = self.num_features, self.num_edge_features
         out.description = description
         out.labels = None if self.labels is None else self.labels[np.asarray(indices, dtype=np.int64)]

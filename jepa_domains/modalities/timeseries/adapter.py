@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from jepa_domains.core import Layout, RandomMasker, SpanMasker
 from jepa_domains.core.maskers import Masker
+from jepa_domains.data.read_report import ReadReport
 from jepa_domains.data.timeseries_readers import Series, shipped_ucr_uea
 from jepa_domains.modalities.base import ModalityAdapter
 from jepa_domains.modalities.timeseries.datasets import (
@@ -125,10 +126,11 @@ class TimeSeriesAdapter(ModalityAdapter):
             series = window_series(source_data, split=split, window=cfg.window,
                                    stride=cfg.window_stride if split == "train" else 1)
             description = f"{path.stem} windows of {cfg.window} ({split})"
-        series, skipped = check_series(series, min_length=cfg.patch_len, impute=cfg.impute, skip_bad=skip_bad)
-        if skipped:
-            print(f"[jepa-domains] timeseries: skipped {skipped} bad series of {description}")
-        return SeriesDataset(series, description=description, class_names=classes, skipped=skipped)
+        report = ReadReport(source=f"timeseries {description}")
+        series, _ = check_series(series, min_length=cfg.patch_len, impute=cfg.impute, skip_bad=skip_bad,
+                                 report=report)
+        report.announce()
+        return SeriesDataset(series, description=description, class_names=classes, read_report=report)
 
     def samples_dataset(self, cfg: TimeSeriesConfig, samples: list[Series]) -> SeriesDataset:
         return SeriesDataset(list(samples), description=f"in-memory series ({len(samples)})")

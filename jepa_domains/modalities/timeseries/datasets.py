@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
+from jepa_domains.data.read_report import ReadReport
 from jepa_domains.data.timeseries_readers import (
     Series,
     TimeSplit,
@@ -24,13 +25,16 @@ ETT_NAMES = ("ETTh1", "ETTh2", "ETTm1", "ETTm2")
 
 
 class SeriesDataset(Dataset):
-    """A list of :class:`Series` with integer labels (or None), a description and a skip count."""
+    """A list of :class:`Series` with integer labels (or None), a description, a skip count and
+    ``read_report`` (:class:`ReadReport`, naming the skipped series)."""
 
     def __init__(self, series: list[Series], *, description: str, class_names: list[str] | None = None,
-                 skipped: int = 0) -> None:
+                 skipped: int = 0, read_report: ReadReport | None = None) -> None:
         if not series:
             raise ValueError(f"{description}: no series left to use")
-        self.series, self.description, self.class_names, self.skipped = series, description, class_names, skipped
+        self.series, self.description, self.class_names = series, description, class_names
+        self.read_report = read_report or ReadReport(source=description, read=len(series))
+        self.skipped = len(self.read_report.skipped) if read_report is not None else skipped
 
     def __len__(self) -> int:
         return len(self.series)
@@ -49,12 +53,14 @@ class SeriesDataset(Dataset):
         return int(self.series[0].values.shape[0])
 
 
-def check_series(series: list[Series], *, min_length: int, impute: bool, skip_bad: bool) -> tuple[list[Series], int]:
+def check_series(series: list[Series], *, min_length: int, impute: bool, skip_bad: bool,
+                 report: ReadReport | None = None) -> tuple[list[Series], int]:
     """Validate series: consistent channels, at least ``min_length`` steps, finite values.
 
     NaN/inf values are linearly interpolated when ``impute`` (edges take the nearest value);
-    otherwise they raise, or the series is skipped and counted when ``skip_bad``.
+    otherwise they raise, or the series is skipped, counted and named in ``report``.
     """
+    report = report if report is not None else ReadReport()
     kept, skipped = [], 0
     channels = series[0].values.shape[0] if series else 0
     for s in series:
@@ -74,8 +80,10 @@ def check_series(series: list[Series], *, min_length: int, impute: bool, skip_ba
             kept.append(s)
         elif skip_bad:
             skipped += 1
+            report.skipped.append((f"series {s.id}", problem))
         else:
             raise ValueError(f"series {s.id} {problem}")
+    report.read += len(kept)
     return kept, skipped
 
 

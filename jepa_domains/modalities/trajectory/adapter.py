@@ -182,7 +182,8 @@ def _stratified_split(dataset: TrackDataset, split: str, seed: int, test_fractio
     keep = test if split == "test" else ~test
     tracks = [tr for tr, k in zip(dataset.tracks, keep) if k]
     return TrackDataset(tracks, description=f"{dataset.name} [{split} split, seed {seed}]", classes=dataset.classes,
-                        skipped=dataset.skipped, cleaning=dataset.cleaning, announce=False)
+                        cleaning=dataset.cleaning, announce=False,
+                        read_report=dataset.read_report)
 
 
 def _postprocess(dataset: TrackDataset, cfg: TrajectoryConfig) -> TrackDataset:
@@ -195,4 +196,5 @@ def _postprocess(dataset: TrackDataset, cfg: TrajectoryConfig) -> TrackDataset:
         tracks = [seg for tr in tracks for seg in split_track(tr, cfg.segment_points)]
     return TrackDataset(tracks, description=f"{dataset.name} [resample {cfg.resample_interval}, "
                                             f"segments <= {cfg.segment_points or 'inf'} points]",
-                        classes=dataset.classes, skipped=dataset.skipped, cleaning=dataset.cleaning, announce=False)
+                        classes=dataset.classes, cleaning=dataset.cleaning, announce=False,
+                        read_report=dataset.read_report)
