@@ -42,6 +42,14 @@ class TUGraphs:
     name: str
 
 
+def _integer(text: str) -> int:
+    """``"3"`` or ``"3.0"`` -> 3; ``"1.7"`` raises (a label or id is never fractional)."""
+    value = float(text)
+    if not value.is_integer():
+        raise ValueError(text)
+    return int(value)
+
+
 def _read_table(path: Path, dtype: type, *, columns: int | None = None) -> np.ndarray:
     """Parse a comma/space separated numeric text file into a 2-D array (one row per line)."""
     rows, line, line_no = [], "\n", 0
@@ -51,9 +59,10 @@ def _read_table(path: Path, dtype: type, *, columns: int | None = None) -> np.nd
             if not text:
                 continue
             try:
-                row = [dtype(float(v)) if dtype is int else dtype(v) for v in text.replace(",", " ").split()]
+                row = [_integer(v) if dtype is int else dtype(v) for v in text.replace(",", " ").split()]
             except ValueError:
-                raise ValueError(f"{path}:{line_no}: cannot parse {text!r} as numbers") from None
+                kind = "integers" if dtype is int else "numbers"
+                raise ValueError(f"{path}:{line_no}: cannot parse {text!r} as {kind}") from None
             if columns is not None and len(row) != columns:
                 raise ValueError(f"{path}:{line_no}: expected {columns} values, got {len(row)}")
             rows.append(row)

@@ -36,16 +36,47 @@ def shipped_ucr_uea() -> dict[str, Path]:
             and not is_regression_ts(p / f"{p.name}_TRAIN.ts")}
 
 
-def is_regression_ts(path: Path) -> bool:
-    """True when a ``.ts`` header declares a regression target (``@targetLabel true``)."""
+def _header_flag(path: Path, key: str) -> str | None:
+    """The value of ``@key`` in a ``.ts`` header (lower case), or None when absent."""
     with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             line = line.strip().lower()
-            if line.startswith("@targetlabel"):
-                return line.split()[-1] == "true"
+            if line.startswith(f"@{key.lower()}"):
+                return line.split()[-1]
             if line.startswith("@data"):
-                return False
-    return False
+                return None
+    return None
+
+
+def is_regression_ts(path: Path) -> bool:
+    """True when a ``.ts`` header declares a regression target (``@targetLabel true``)."""
+    return _header_flag(path, "targetLabel") == "true"
+
+
+def _read_unlabelled_ts(path: Path) -> list[np.ndarray]:
+    """The ``@data`` rows of a ``.ts`` file with ``@classLabel false`` (sktime's loader cannot
+    read those): channels separated by ``:``, values by ``,``, ``?`` missing (NaN)."""
+    series, in_data = [], False
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line_no, line in enumerate(fh, 1):
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            if not in_data:
+                in_data = text.lower().startswith("@data")
+                continue
+            try:
+                channels = [np.asarray([np.nan if v.strip() == "?" else float(v) for v in ch.split(",")])
+                            for ch in text.split(":")]
+            except ValueError:
+                raise ValueError(f"{path}:{line_no}: cannot parse the series as numbers") from None
+            if len({len(ch) for ch in channels}) != 1:
+                raise ValueError(f"{path}:{line_no}: channels of different lengths "
+                                 f"{sorted({len(ch) for ch in channels})}")
+            series.append(np.stack(channels).astype(np.float32))
+    if not series:
+        raise ValueError(f"{path}: no series after @data")
+    return series
 
 
 def read_ts_file(path: str | Path) -> tuple[list[np.ndarray], list[str] | None]:
@@ -58,14 +89,12 @@ def read_ts_file(path: str | Path) -> tuple[list[np.ndarray], list[str] | None]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no .ts file at {path}")
+    if _header_flag(path, "classLabel") == "false":
+        return _read_unlabelled_ts(path), None
     try:
         X, y = load_from_tsfile(str(path), return_data_type="nested_univ")
     except Exception as err:
-        try:
-            X = load_from_tsfile(str(path), return_data_type="nested_univ", return_y=False)
-            y = None
-        except Exception:
-            raise ValueError(f"cannot parse {path}: {err}") from None
+        raise ValueError(f"cannot parse {path}: {err}") from None
     series = []
     for i in range(len(X)):
         channels = [np.asarray(X.iloc[i, c], dtype=np.float64) for c in range(X.shape[1])]

@@ -179,3 +179,17 @@ def test_cross_validation_protocol_runs_per_fold(tmp_path):
     assert all(0.0 <= r["value"] <= 1.0 for r in result["rows"])
     assert result["summary"]["wl_features"][0] > 0.5                    # 4 balanced classes: chance is 0.25
     assert (tmp_path / "fold0" / "checkpoints" / "last.pt").is_file()
+
+
+def test_a_fractional_node_label_is_refused_with_file_and_line(tmp_path):
+    from jepa_domains.data.graph_tudataset import read_tu_dataset
+
+    d = _write_tu(tmp_path)
+    labels = ["3", "7"] * 6
+    labels[4] = "1.7"
+    (d / "TOY_node_labels.txt").write_text("\n".join(labels) + "\n")
+    with pytest.raises(ValueError, match=r"TOY_node_labels.txt:5: cannot parse '1.7' as integers"):
+        read_tu_dataset(d)
+    labels[4] = "1.0"                                   # an integer written as a float is fine
+    (d / "TOY_node_labels.txt").write_text("\n".join(labels) + "\n")
+    read_tu_dataset(d)

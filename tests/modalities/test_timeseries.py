@@ -133,3 +133,15 @@ def test_regression_ts_files_load_unlabelled_and_are_not_listed():
     path = sktime_data_dir() / "Covid3Month" / "Covid3Month_TRAIN.ts"
     ds = adapter.load_dataset(TimeSeriesConfig(patch_len=4, stride=2), str(path), split="train")
     assert len(ds) > 50 and ds.labels is None
+
+
+def test_an_unlabelled_ts_file_loads_with_no_labels(tmp_path):
+    from jepa_domains.data.timeseries_readers import read_ts_file
+
+    rows = [",".join(str(float(i + j)) for j in range(40)) + ":" + ",".join(["?"] + ["1.5"] * 39) for i in range(3)]
+    path = tmp_path / "unlabelled.ts"
+    path.write_text("@problemName toy\n@timeStamps false\n@missing true\n@univariate false\n@dimensions 2\n"
+                    "@equalLength true\n@seriesLength 40\n@classLabel false\n@data\n" + "\n".join(rows) + "\n")
+    series, labels = read_ts_file(path)
+    assert labels is None and len(series) == 3 and series[0].shape == (2, 40)
+    assert series[2][0, 0] == 2.0 and np.isnan(series[0][1, 0]) and series[0][1, 1] == 1.5
