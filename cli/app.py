@@ -299,6 +299,9 @@ def _run(fn):
     except TrainingInterrupted as err:
         typer.echo(f"interrupted: {err}", err=True)
         raise typer.Exit(code=128 + err.signal_number) from None
+    except OSError as err:   # a full disk or a folder gone read-only while writing logs
+        where = f"{err.filename}: " if err.filename else ""
+        fail(f"cannot write {where}{err.strerror or err}; the last checkpoint is intact")
 
 
 def main() -> None:
