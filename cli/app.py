@@ -300,6 +300,10 @@ def _run(fn):
         typer.echo(f"interrupted: {err}", err=True)
         raise typer.Exit(code=128 + err.signal_number) from None
     except OSError as err:   # a full disk or a folder gone read-only while writing logs
+        import errno
+
+        if err.errno not in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT, errno.EPERM):
+            raise
         where = f"{err.filename}: " if err.filename else ""
         fail(f"cannot write {where}{err.strerror or err}; the last checkpoint is intact")
 
