@@ -148,7 +148,8 @@ class OnlineProbe:
 
     def __call__(self, encoder: Encoder) -> dict[str, float]:
         """``{"probe_knn", "probe_linear"}`` accuracies in [0, 1] of ``encoder`` (evaluated in
-        eval mode without gradients; its train/eval mode is restored)."""
+        eval mode without gradients; its train/eval mode is restored), or ``{}`` with a warning
+        when the embeddings cannot be probed (e.g. non-finite)."""
         began = time.perf_counter()
         was_training = encoder.training
         order = np.concatenate([self.split.fit, self.split.score])
@@ -161,8 +162,9 @@ class OnlineProbe:
             args = (X[:n_fit], y[:n_fit], X[n_fit:], y[n_fit:])
             return {"probe_knn": knn_accuracy(*args), "probe_linear": linear_accuracy(*args)}
         except ValueError as err:  # e.g. non-finite embeddings: report, do not stop the run
+            # and log nothing: a NaN never goes into metrics.csv
             warnings.warn(f"online probe skipped: {err}", stacklevel=2)
-            return {name: float("nan") for name in METRIC_NAMES}
+            return {}
         finally:
             encoder.train(was_training)
             self.seconds += time.perf_counter() - began

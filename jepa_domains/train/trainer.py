@@ -354,16 +354,20 @@ class Trainer:
             want_diag = self.step % max(1, cfg.train.diagnostics_every) == 0 or self.step == end - 1
             logs: dict[str, torch.Tensor] = {}
             keys_seen = []
-            finite = True
+            finite, stop_seen = True, False
             for micro in range(accumulate):
                 batch, plan, keys = next(batches)
                 keys_seen.extend(keys)
                 batch, plan = batch.to(fabric.device), plan.to(fabric.device)
                 with fabric.no_backward_sync(self.model, enabled=micro < accumulate - 1):
                     out = self.model(batch, plan, seed=self.step, diagnostics=want_diag and micro == 0)
-                    # every rank must take the same branch, or the next collective hangs
-                    bad = fabric.all_reduce((~torch.isfinite(out.loss.detach())).float(), reduce_op="sum")
-                    if bad.item() > 0:
+                    # every rank must take the same branch, or the next collective hangs; the same
+                    # collective tells every rank whether any of them was asked to stop
+                    flags = torch.stack([(~torch.isfinite(out.loss.detach())).float(),
+                                         out.loss.new_tensor(float(stop.requested))])
+                    bad, stops = fabric.all_reduce(flags, reduce_op="sum").tolist()
+                    stop_seen = stop_seen or stops > 0
+                    if bad > 0:
                         finite = False
                         break
                     fabric.backward(out.loss / accumulate)
@@ -407,21 +411,19 @@ class Trainer:
             saved = self.step % cfg.train.checkpoint_every == 0 or self.step == end
             if saved:
                 self.save()
-            if self._stop_agreed(stop):
+            if self._stop_agreed(stop, stop_seen):
                 if not saved:
                     self.save()
                 progress.close()
                 self._interrupted(stop.signal_number or signal.SIGTERM)
         self._samples, self._skipped, self._last_loss = samples, skipped, last_loss
 
-    def _stop_agreed(self, stop: StopOnSignal) -> bool:
-        """Did any rank receive a stop signal? (One collective under data parallelism, so all
-        ranks stop after the same step and write one consistent checkpoint.)"""
-        requested = stop.requested
-        if self.fabric.world_size > 1:
-            flag = torch.tensor(float(requested), device=self.fabric.device)
-            requested = bool(self.fabric.all_reduce(flag, reduce_op="sum").item() > 0)
-        return requested
+    def _stop_agreed(self, stop: StopOnSignal, seen_by_any_rank: bool) -> bool:
+        """Stop after this step? Alone, whenever a signal has arrived; under data parallelism
+        only when the step's own collective reported one (``seen_by_any_rank``), so that all
+        ranks stop after the same step and write one consistent checkpoint (a signal arriving
+        later in the step is picked up by the next step's collective)."""
+        return seen_by_any_rank or (self.fabric.world_size == 1 and stop.requested)
 
     def _interrupted(self, signal_number: int) -> None:
         name = signal.Signals(signal_number).name

@@ -56,6 +56,12 @@ def test_probe_restores_mode_and_random_state(tmp_path):
     assert torch.equal(torch.get_rng_state(), state) and encoder.training
     assert set(metrics) == {"probe_knn", "probe_linear"} and all(0.0 <= v <= 1.0 for v in metrics.values())
     assert probe.sizes == {"fit": 20, "score": 20} and probe.calls == 1 and probe.seconds > 0
+    # embeddings that cannot be probed: a warning and no metric, never a NaN for metrics.csv
+    handle = encoder.transformer.register_forward_hook(lambda m, i, o: o * float("nan"))
+    with pytest.warns(UserWarning, match="online probe skipped: non-finite embedding"):
+        assert probe(encoder) == {}
+    handle.remove()
+    assert encoder.training and probe.calls == 2
 
 
 def test_trainer_logs_probes_at_step_zero_interval_and_end(tmp_path):
