@@ -43,7 +43,8 @@ def user_errors():
 def modalities(
     datasets: Annotated[bool, typer.Option("--datasets", help="also list each modality's named datasets")] = False,
 ) -> None:
-    """List the registered modalities (built-in and plugins), their tasks and datasets."""
+    """List the registered modalities (built-in and plugins), their tasks, recipes and datasets."""
+    from jepa_domains.recipes import list_recipes
     from jepa_domains.registry import get_modality, list_modalities
 
     for name in list_modalities():
@@ -51,6 +52,8 @@ def modalities(
         doc = (type(adapter).__doc__ or "").strip().splitlines()
         tasks = ",".join(adapter.protocols()) or "-"
         typer.echo(f"{name:12s} tasks={tasks:34s} {doc[0] if doc else ''}")
+        for recipe, description in list_recipes(name).items():
+            typer.echo(f"    recipe {recipe:16s} {description}  (train {name} --config {recipe})")
         if datasets:
             for dataset, description in adapter.datasets().items():
                 typer.echo(f"    {dataset:16s} {description}")
@@ -61,7 +64,8 @@ def train(
     modality: Annotated[str, typer.Argument(help="modality name (see `jepa-domains modalities`)")],
     data: Annotated[Optional[str], typer.Option(help="dataset name or path; default: the modality's embedded set")] = None,
     data_root: Annotated[Optional[Path], typer.Option(help="folder of benchmark data (or $JEPA_DOMAINS_DATA)")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="YAML or TOML config file")] = None,
+    config: Annotated[Optional[str], typer.Option(
+        help="YAML or TOML config file, or the name of a shipped recipe (see `jepa-domains modalities`)")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="override, e.g. --set model.depth=6")] = None,
     quick: Annotated[bool, typer.Option(help="a short run with a small model (smoke test / demo)")] = False,
     resume: Annotated[Optional[Path], typer.Option(help="run directory or checkpoint to continue")] = None,

@@ -50,14 +50,13 @@ class SuiteRun:
 
 def entry_config(entry: Entry, seed: int, data_root: Path | None) -> RunConfig:
     """The resolved run config of one entry and seed (the adapter's defaults, its ``--quick``
-    layer when ``entry.quick``, then the entry's overrides)."""
+    layer when ``entry.quick``, the entry's recipe, then the entry's overrides)."""
     adapter = get_modality(entry.modality)
-    layer = {**GLOBAL_QUICK, **adapter.quick_overrides} if entry.quick else {}
-    layer.update(entry.pretrain)
-    layer.update({"data.source": entry.dataset, "train.seed": seed, "train.progress": False})
+    quick = {**GLOBAL_QUICK, **adapter.quick_overrides} if entry.quick else {}
+    settings = {**entry.pretrain, "data.source": entry.dataset, "train.seed": seed, "train.progress": False}
     if data_root is not None:
-        layer["data.data_root"] = str(data_root)
-    return resolve(entry.modality, defaults=adapter.run_defaults, quick=layer)
+        settings["data.data_root"] = str(data_root)
+    return resolve(entry.modality, defaults=adapter.run_defaults, quick=quick, file=entry.recipe, settings=settings)
 
 
 def pretrain(cfg: RunConfig, out: Path) -> tuple[Path, bool]:

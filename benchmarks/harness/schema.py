@@ -14,6 +14,7 @@ Example::
         modality: timeseries
         dataset: GunPoint            # null = the modality's embedded default set
         quick: true                  # start from the --quick sizes
+        recipe: ts-jepa              # a shipped recipe (jepa_domains/recipes/MODALITY/NAME.yaml)
         pretrain: {train.steps: 40}  # dotted run-config overrides
         tasks:
           - {task: classify, options: {probes: [logistic]}}
@@ -79,6 +80,7 @@ class Entry:
     tasks: tuple[TaskSpec, ...]
     pretrain: dict[str, Any] = field(default_factory=dict)
     quick: bool = False
+    recipe: str | None = None    # shipped recipe name; the entry's ``pretrain`` overrides go on top
     baselines: tuple[str, ...] = ("random_init",)
     seeds: tuple[int, ...] = (0,)
     anchors: tuple[Anchor, ...] = ()
@@ -168,7 +170,7 @@ def _task(where: str, data: Any) -> TaskSpec:
 def _entry(where: str, data: Any, known_modalities: set[str] | None) -> Entry:
     d = _keys(where, data, {"name", "modality", "tasks"},
               {"dataset", "pretrain", "quick", "baselines", "seeds", "anchors", "needs_data_root", "description",
-               "encoder"})
+               "encoder", "recipe"})
     name = _name(f"{where}.name", d["name"])
     where = f"{where} ({name})"
     modality = _name(f"{where}.modality", d["modality"])
@@ -207,7 +209,16 @@ def _entry(where: str, data: Any, known_modalities: set[str] | None) -> Entry:
     if encoder is not None and encoder not in ENCODER_CHOICES:
         raise SuiteError(f"{where}.encoder: expected one of {', '.join(ENCODER_CHOICES)} (or leave it out), "
                          f"got {encoder!r}")
+    recipe = d.get("recipe")
+    if recipe is not None:
+        from jepa_domains.recipes import list_recipes
+
+        _name(f"{where}.recipe", recipe)
+        if recipe not in list_recipes(modality):
+            raise SuiteError(f"{where}.recipe: no {modality} recipe {recipe!r}; shipped: "
+                             f"{', '.join(list_recipes(modality)) or 'none'}")
     return Entry(name=name, modality=modality, dataset=dataset, tasks=specs, pretrain=dict(pretrain), encoder=encoder,
+                 recipe=recipe,
                  quick=bool(_typed(f"{where}.quick", d.get("quick", False), (bool,), "true/false")),
                  baselines=tuple(str(b) for b in baselines), seeds=tuple(seeds), anchors=anchors,
                  needs_data_root=bool(_typed(f"{where}.needs_data_root", d.get("needs_data_root", False),

@@ -1,7 +1,8 @@
 """Run configuration: dataclasses, loadable from YAML/TOML, overridable with ``a.b=c`` strings.
 
 Precedence, lowest first: dataclass defaults < the modality's ``run_defaults`` < ``--quick``
-overrides < config file < ``--set`` overrides. The resolved config is saved in every run.
+overrides < config file or shipped recipe (``--config``) < ``--set`` overrides. The resolved
+config is saved in every run.
 """
 
 from __future__ import annotations
@@ -302,18 +303,41 @@ def load_file(path: str | Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping")
-    return data
+    return _nest(data)
+
+
+def _nest(data: dict[str, Any]) -> dict[str, Any]:
+    """Expand dotted keys of a config file (``train.steps: 400``) into nested sections."""
+    tree: dict[str, Any] = {}
+    for key, value in data.items():
+        value = _nest(value) if isinstance(value, dict) else value
+        if isinstance(key, str) and "." in key:
+            nested: dict[str, Any] = {}
+            set_dotted(nested, key, value)
+            tree = merge(tree, nested)
+        else:
+            tree = merge(tree, {key: value})
+    return tree
 
 
 def resolve(modality: str, *, defaults: dict[str, Any] | None = None, quick: dict[str, Any] | None = None,
-            file: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
-    """Build the run config of ``modality`` from its layers (see the module docstring)."""
+            file: str | Path | None = None, settings: dict[str, Any] | None = None,
+            overrides: list[str] | None = None) -> RunConfig:
+    """Build the run config of ``modality`` from its layers (see the module docstring).
+
+    ``file`` is a config file or the name of a shipped recipe (:mod:`jepa_domains.recipes`);
+    ``settings`` are dotted overrides as a mapping, applied after the file and before the
+    ``overrides`` strings."""
+    from jepa_domains.recipes import config_file
+
     tree: dict[str, Any] = to_dict(RunConfig(modality_name=modality))
     for layer in (defaults or {}, quick or {}):
         for key, value in layer.items():
             set_dotted(tree, key, value)
     if file is not None:
-        tree = merge(tree, load_file(file))
+        tree = merge(tree, load_file(config_file(modality, file)))
+    for key, value in (settings or {}).items():
+        set_dotted(tree, key, value)
     for text in overrides or []:
         key, value = parse_override(text)
         set_dotted(tree, key, value)

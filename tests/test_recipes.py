@@ -1,0 +1,96 @@
+"""Shipped recipes: named run configs found by ``--config NAME``, listed, used by the bench suite."""
+
+import pytest
+import yaml
+
+from jepa_domains.benchmarks.harness.runner import entry_config
+from jepa_domains.benchmarks.harness.schema import SuiteError, load_suite, parse_suite
+from jepa_domains.recipes import RECIPES_DIR, config_file, list_recipes
+from jepa_domains.registry import get_modality, list_modalities
+from jepa_domains.train.config import ConfigError, resolve
+
+SHIPPED = [(m, r) for m in list_modalities() for r in list_recipes(m)]
+
+
+def test_recipes_are_shipped():
+    assert ("graph", "graph-jepa") in SHIPPED
+
+
+@pytest.mark.parametrize(("modality", "name"), SHIPPED)
+def test_every_shipped_recipe_resolves_with_a_description(modality, name):
+    adapter = get_modality(modality)
+    cfg = resolve(modality, defaults=adapter.run_defaults, file=name)
+    assert list_recipes(modality)[name], f"{modality}/{name}.yaml needs a '# description' first line"
+    data = yaml.safe_load((RECIPES_DIR / modality / f"{name}.yaml").read_text())
+    # every key of the file reached the resolved config (nothing silently dropped)
+    tree = {"model": cfg.model, "objective": cfg.objective, "optim": cfg.optim, "data": cfg.data, "train": cfg.train}
+    for key, value in data.items():
+        section, field = key.split(".", 1)
+        got = cfg.modality[field] if section == "modality" else getattr(tree[section], field)
+        assert got == value, key
+    adapter.Config(**cfg.modality)  # the adapter accepts its options
+
+
+def test_recipe_layers_sit_between_quick_and_set(tmp_path):
+    cfg = resolve("graph", quick={"train.steps": 7, "model.depth": 1}, file="graph-jepa",
+                  settings={"model.dim": 64}, overrides=["train.steps=3"])
+    assert (cfg.model.depth, cfg.model.dim, cfg.train.steps) == (4, 64, 3)
+
+
+def test_config_files_take_dotted_and_nested_keys(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("train.steps: 11\nmodel:\n  depth: 2\noptim: {lr: 0.01}\nmodality.num_patches: 5\n")
+    cfg = resolve("graph", file=path)
+    assert (cfg.train.steps, cfg.model.depth, cfg.optim.lr, cfg.modality["num_patches"]) == (11, 2, 0.01, 5)
+
+
+def test_unknown_recipe_and_missing_file_are_one_line_errors(tmp_path, monkeypatch):
+    with pytest.raises(ConfigError, match=r"no graph recipe of that name \(recipes: .*graph-jepa"):
+        resolve("graph", file="nope")
+    with pytest.raises(ConfigError, match="config file not found: .*missing.yaml"):
+        config_file("graph", tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="config file not found: sub/c"):
+        config_file("graph", "sub/c")
+    monkeypatch.setattr("jepa_domains.recipes.RECIPES_DIR", tmp_path)
+    with pytest.raises(ConfigError, match=r"no graph recipe of that name \(recipes: none\)"):
+        config_file("graph", "graph-jepa")
+
+
+def test_cli_lists_and_trains_from_a_recipe_name(tmp_path):
+    from typer.testing import CliRunner
+
+    from jepa_domains.cli.app import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["modalities"])
+    assert listed.exit_code == 0 and "recipe graph-jepa" in listed.output
+    result = runner.invoke(app, ["train", "graph", "--config", "graph-jepa", "--out", str(tmp_path / "run"),
+                                 "--set", "train.steps=1", "--set", "model.dim=16", "--set", "model.depth=1",
+                                 "--set", "model.pred_dim=16", "--set", "model.num_heads=2",
+                                 "--set", "model.pred_heads=2", "--set", "data.batch_size=4",
+                                 "--set", "modality.num_patches=4", "--set", "modality.num_targets=1",
+                                 "--set", "train.progress=false"])
+    assert result.exit_code == 0, result.output
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["modality"]["target"] == "hyperbolic" and saved["optim"]["weight_decay"] == 0.0
+    bad = runner.invoke(app, ["train", "graph", "--config", "nope"])
+    assert bad.exit_code == 2 and "no graph recipe of that name" in bad.output
+
+
+def test_bench_entry_uses_its_recipe_under_its_overrides():
+    suite = parse_suite({"name": "s", "entries": [{
+        "name": "graph-mutag", "modality": "graph", "dataset": "MUTAG", "recipe": "graph-jepa",
+        "pretrain": {"train.steps": 5}, "tasks": [{"task": "classify"}]}]})
+    cfg = entry_config(suite.entries[0], seed=2, data_root=None)
+    assert (cfg.model.dim, cfg.train.steps, cfg.train.seed, cfg.data.source) == (512, 5, 2, "MUTAG")
+    with pytest.raises(SuiteError, match="recipe: no graph recipe 'nope'"):
+        parse_suite({"name": "s", "entries": [{"name": "e", "modality": "graph", "recipe": "nope",
+                                                "tasks": [{"task": "classify"}]}]})
+
+
+def test_recipes_suite_names_entries_modality_dataset():
+    suite = load_suite("recipes", known_modalities=set(list_modalities()))
+    for entry in suite.entries:
+        assert entry.name == f"{entry.modality}-{(entry.dataset or 'default').lower()}".replace(":", "-")
+        if entry.recipe is not None:
+            assert entry.recipe in list_recipes(entry.modality)
