@@ -1,5 +1,6 @@
-"""Time the point grouping (FPS + kNN) on a batch of clouds: the batched torch path against
-open3d's per-sample FPS (plus a KD-tree kNN per centre), reported as a ratio in one run.
+"""Time the point grouping (FPS + kNN) on a batch of clouds, side by side in one run: the batched
+torch path, the compiled CPU path (what ``backend="auto"`` uses on the CPU) and open3d's
+per-sample FPS plus a KD-tree kNN per centre; ratios against open3d.
 
     python benchmarks/pointcloud_grouping.py [--batch 32 --points 1024 --groups 64 --k 32 --device cpu]
 """
@@ -15,10 +16,10 @@ import torch
 from jepa_domains.modalities.pointcloud.grouping import farthest_point_sample, gather_points, knn_indices
 
 
-def torch_grouping(points: torch.Tensor, groups: int, k: int) -> torch.Tensor:
-    """Batched FPS + kNN: ``[B, P, 3]`` -> ``[B, G, k]`` neighbour indices."""
-    centers = gather_points(points, farthest_point_sample(points, groups))
-    return knn_indices(centers, points, k)
+def library_grouping(points: torch.Tensor, groups: int, k: int, backend: str) -> torch.Tensor:
+    """FPS + kNN as the tokenizer runs them: ``[B, P, 3]`` -> ``[B, G, k]`` neighbour indices."""
+    centers = gather_points(points, farthest_point_sample(points, groups, backend=backend))
+    return knn_indices(centers, points, k, backend=backend)
 
 
 def open3d_grouping(clouds: np.ndarray, groups: int, k: int) -> list[np.ndarray]:
@@ -52,19 +53,22 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1024)
     parser.add_argument("--groups", type=int, default=64)
     parser.add_argument("--k", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
     clouds = np.random.default_rng(0).normal(size=(args.batch, args.points, 3)).astype(np.float32)
     points = torch.from_numpy(clouds).to(args.device)
     sync = torch.cuda.synchronize if points.is_cuda else (lambda: None)
-    t_torch = best_time(lambda: torch_grouping(points, args.groups, args.k), args.repeats, sync)
-    t_o3d = best_time(lambda: open3d_grouping(clouds, args.groups, args.k), args.repeats)
+    times = {"batched torch": best_time(lambda: library_grouping(points, args.groups, args.k, "torch"),
+                                        args.repeats, sync)}
+    if not points.is_cuda:
+        times["compiled CPU"] = best_time(lambda: library_grouping(points, args.groups, args.k, "compiled"),
+                                          args.repeats)
+    times["open3d per-sample"] = best_time(lambda: open3d_grouping(clouds, args.groups, args.k), args.repeats)
     print(f"grouping {args.batch} x {args.points} points -> {args.groups} groups x {args.k} "
           f"(torch threads {torch.get_num_threads()}, device {args.device})")
-    print(f"  batched torch FPS+kNN   {t_torch * 1e3:9.2f} ms")
-    print(f"  open3d per-sample       {t_o3d * 1e3:9.2f} ms")
-    print(f"  ratio open3d / torch    {t_o3d / t_torch:9.2f}x")
+    for name, seconds in times.items():
+        print(f"  {name:20s} {seconds * 1e3:9.2f} ms   speed vs open3d {times['open3d per-sample'] / seconds:5.2f}x")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "scikit-learn": ("sklearn", "__import__('sklearn.linear_model').linear_model.LogisticRegression()"
                                 ".fit([[0.0], [1.0]], [0, 1]).predict([[0.9]])"),
     "sktime": ("sktime", "sktime.__version__"),
+    "numba": ("numba", "numba.njit(lambda x: x * 2)(21)"),
 }
 
 

@@ -20,10 +20,14 @@ def _clouds(b=3, p=512, seed=0):
     return torch.from_numpy(np.random.default_rng(seed).normal(size=(b, p, 3)))  # float64: no near-ties
 
 
+BACKENDS = ["torch", "compiled"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("start", [0, 7])
-def test_fps_matches_open3d(start):
+def test_fps_matches_open3d(start, backend):
     points = _clouds()
-    ours = farthest_point_sample(points, 48, start=start)
+    ours = farthest_point_sample(points, 48, start=start, backend=backend)
     assert ours.shape == (3, 48) and (ours[:, 0] == start).all()
     for b in range(3):
         cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points[b].numpy()))
@@ -33,9 +37,10 @@ def test_fps_matches_open3d(start):
         assert ref_idx == set(ours[b].tolist())
 
 
-def test_fps_indices_unique_and_spread():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fps_indices_unique_and_spread(backend):
     points = _clouds(b=2, p=256).float()
-    idx = farthest_point_sample(points, 32)
+    idx = farthest_point_sample(points, 32, backend=backend)
     assert all(len(set(row.tolist())) == 32 for row in idx)
     centers = gather_points(points, idx)
     # FPS centres are farther apart than a random subset of the same size
@@ -50,15 +55,37 @@ def test_fps_rejects_bad_sizes():
         farthest_point_sample(_clouds(p=10), 11)
 
 
-def test_knn_matches_brute_force():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_knn_matches_brute_force(backend):
     points = _clouds(b=2, p=300)
     queries = points[:, :20] + 0.01
-    idx = knn_indices(queries, points, 16)
+    idx = knn_indices(queries, points, 16, backend=backend)
     assert idx.shape == (2, 20, 16)
     for b in range(2):
         d = ((queries[b, :, None] - points[b, None]) ** 2).sum(-1).numpy()
         ref = np.argsort(d, axis=1)[:, :16]
         np.testing.assert_array_equal(idx[b].numpy(), ref)
+
+
+def test_compiled_and_torch_paths_agree_on_float32_clouds():
+    points = _clouds(b=4, p=1024, seed=3).float()
+    fps = farthest_point_sample(points, 64, backend="compiled")
+    assert torch.equal(fps, farthest_point_sample(points, 64, backend="torch"))
+    assert farthest_point_sample(points, 64).dtype == torch.long  # auto on CPU = compiled
+    centers = gather_points(points, fps)
+    knn_c = knn_indices(centers, points, 32, backend="compiled")
+    knn_t = knn_indices(centers, points, 32, backend="torch")
+    # the torch path expands |q - p|^2, so near-equal distances may swap; the neighbour sets agree
+    same = (knn_c.sort(-1).values == knn_t.sort(-1).values).all(-1).float().mean()
+    assert same > 0.99 and (knn_c[..., 0] == fps).all()  # every centre is its own nearest neighbour
+
+
+def test_backend_names_and_devices_are_checked():
+    with pytest.raises(ValueError, match="backend must be one of auto, torch, compiled, got 'numba'"):
+        farthest_point_sample(_clouds(), 4, backend="numba")
+    if torch.cuda.is_available():
+        with pytest.raises(ValueError, match="runs on the CPU"):
+            knn_indices(_clouds().cuda(), _clouds().cuda(), 4, backend="compiled")
 
 
 def test_greedy_sequence_is_a_permutation_starting_at_min_sum_and_keeps_neighbours_close():
