@@ -16,6 +16,23 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 app.add_typer(bench_app, name="bench")
 
 
+@app.callback()
+def verbosity(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the library's warnings and errors "
+                                        "(no progress lines)")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="also the library's debug messages "
+                                          "(a progress line at every logged step)")] = False,
+) -> None:
+    """What the library shows on stderr (its messages go through ``logging``; results stay on stdout)."""
+    import logging
+
+    from jepa_domains.logs import set_verbosity
+
+    if quiet and verbose:
+        fail("--quiet and --verbose exclude each other")
+    set_verbosity(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+
+
 def fail(message: str) -> None:
     """Print one clear line and exit with status 2 (user mistakes, not tracebacks)."""
     typer.echo(f"error: {message}", err=True)

@@ -9,8 +9,11 @@ report as ``dataset.read_report`` next to their ``skipped`` count.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
+
+from jepa_domains.logs import get_logger
+
+logger = get_logger(__name__)
 
 SKIP_HINT = "pass --skip-bad to skip bad files"
 
@@ -77,9 +80,10 @@ class ReadReport:
         return f"{self.source or 'dataset'}: " + "; ".join(parts)
 
     def announce(self, limit: int = 5) -> None:
-        """Print the summary on stderr when anything was skipped or ignored; silent otherwise."""
+        """Log the summary as a warning (stderr by default) when anything was skipped or
+        ignored; silent otherwise."""
         if not self.clean:
-            print(f"[jepa-domains] {self.summary(limit)}", file=sys.stderr)
+            logger.warning(f"[jepa-domains] {self.summary(limit)}")
 
     def as_dict(self, limit: int = 20) -> dict:
         """JSON-ready counts plus the first ``limit`` names of each list (for ``run.json``)."""

@@ -91,6 +91,11 @@ class ModalityAdapter:
         """
         raise NotImplementedError
 
+    def pretrain_split(self, cfg: Any) -> str:
+        """The split the trainer pretrains on: ``"train"``; an adapter may return ``"all"`` for
+        a transductive protocol whose encoder sees every sample unlabelled (Graph-JEPA)."""
+        return "train"
+
     def samples_dataset(self, cfg: Any, samples: Sequence[Any]) -> Dataset:
         """A dataset of in-memory samples (e.g. ``JEPAEmbedder.fit(X)``), of the type
         :meth:`prepare` and :meth:`feature_baseline` expect. Default: :class:`SampleList`."""

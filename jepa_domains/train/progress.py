@@ -1,18 +1,27 @@
 """Training progress: a tqdm bar in a terminal, periodic plain lines anywhere else.
 
 tqdm redraws with carriage returns; written to a file or a pipe (CI, ``nohup``, ``| tee``) a
-200-step run becomes one 30 kB line. Off a terminal this module prints instead, e.g.::
+200-step run becomes one 30 kB line. Off a terminal this module logs plain lines instead (INFO,
+``jepa_domains.train.progress``; every logged step at DEBUG), e.g.::
 
     [train audio] step 40/200 loss 0.4123 lr 3.1e-04 probe_knn 0.610 12.3 samples/s
+
+Without an explicit ``stream``, progress follows the library's verbosity
+(:mod:`jepa_domains.logs`): nothing below INFO, so ``jepa-domains --quiet`` hides the bar too.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 from typing import TextIO
 
 from tqdm.auto import tqdm
+
+from jepa_domains.logs import get_logger
+
+logger = get_logger(__name__)
 
 MAX_LINES = 100  # plain mode prints at most about this many step lines per run
 
@@ -48,22 +57,26 @@ class Progress:
         total: last step; ``initial``: first step (resumed runs).
         desc: label, e.g. ``"train audio"``.
         log_every: plain-mode base interval (see :func:`line_interval`).
-        enabled: False prints nothing (other ranks, ``train.progress=false``).
-        stream: where to write (default stderr, as tqdm); a bar only if it is a terminal.
+        enabled: False shows nothing (other ranks, ``train.progress=false``).
+        stream: where to write; None (default): plain lines go to the library logger (stderr by
+            default) and the bar to stderr, both only while the logger shows INFO. A bar only
+            on a terminal.
     """
 
     def __init__(self, *, total: int, initial: int = 0, desc: str, log_every: int, enabled: bool = True,
                  stream: TextIO | None = None) -> None:
         self.total, self.step, self.desc = total, initial, desc
-        self.enabled = enabled
-        self.stream = stream if stream is not None else sys.stderr
-        self.interval = line_interval(total, log_every)
+        self.stream = stream
+        self.enabled = enabled and (stream is not None or logger.isEnabledFor(logging.INFO))
+        verbose = stream is None and logger.isEnabledFor(logging.DEBUG)
+        self.interval = log_every if verbose else line_interval(total, log_every)
         self.metrics: dict[str, float] = {}
         self.last_printed = -1
         self.line_requested = False
-        is_tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.bar = tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True, file=self.stream) \
-            if enabled and is_tty else None
+        screen = stream if stream is not None else sys.stderr
+        is_tty = bool(getattr(screen, "isatty", lambda: False)())
+        self.bar = tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True, file=screen) \
+            if self.enabled and is_tty else None
 
     @property
     def plain(self) -> bool:
@@ -78,7 +91,7 @@ class Progress:
             self.bar.update(steps)
         elif self.plain and (self.step % self.interval == 0 or self.line_requested) \
                 and self.last_printed != self.step:
-            self._print()
+            self._show_line()
         self.line_requested = False
 
     def request_line(self) -> None:
@@ -96,10 +109,15 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
         elif self.plain and self.last_printed != self.step:
-            self._print()
+            self._show_line()
 
-    def _print(self) -> None:
-        print(format_line(self.desc, self.step, self.total, self.metrics), file=self.stream, flush=True)
+    def _show_line(self) -> None:
+        line = format_line(self.desc, self.step, self.total, self.metrics)
+        if self.stream is None:
+            logger.info(line)
+        else:
+            self.stream.write(line + "\n")
+            self.stream.flush()
         self.last_printed = self.step
 
 

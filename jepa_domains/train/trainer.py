@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from jepa_domains.core.schedules import cosine_ramp, ema_momentum, schedule_init_weight, warmup_cosine
 from jepa_domains.data.shards import ShardDataset, open_dataset
+from jepa_domains.logs import get_logger
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.train import checkpoint as ckpt
 from jepa_domains.train.build import adapter_and_options, build
@@ -35,6 +36,7 @@ from jepa_domains.train.loader import KeyedDataset, MaskingCollator, ShardedBatc
 from jepa_domains.train.online_probe import PROBE_BUDGET, OnlineProbe, resolve_probe_every
 from jepa_domains.train.progress import Progress
 
+logger = get_logger(__name__)
 COLLAPSE_THRESHOLDS = CollapseThresholds()
 
 # Keys a resumed run may change: where and how it runs, never what it computes. Changing the
@@ -155,14 +157,15 @@ class Trainer:
         if self.fabric.global_rank == 0:
             stale = ckpt.remove_stale_temporaries(self.run_dir / "checkpoints")
             if stale:
-                print(f"[jepa-domains] removed {len(stale)} partial checkpoint file(s) left by an interrupted "
-                      "write: " + ", ".join(p.name for p in stale))
+                logger.warning(f"[jepa-domains] removed {len(stale)} partial checkpoint file(s) left by an "
+                               "interrupted write: " + ", ".join(p.name for p in stale))
         self.fabric.seed_everything(cfg.train.seed, verbose=False)
         # Data first: ``prepare`` may measure statistics the tokenizer is built from.
         self.adapter, self.options = adapter_and_options(cfg)
         data_root = resolve_data_root(cfg.data.data_root)
         self.dataset = self.given_dataset if self.given_dataset is not None else open_dataset(
-            self.adapter, self.options, cfg.data.source, split="train", data_root=data_root, skip_bad=cfg.data.skip_bad)
+            self.adapter, self.options, cfg.data.source, split=self.adapter.pretrain_split(self.options),
+            data_root=data_root, skip_bad=cfg.data.skip_bad)
         if self.resume_state is None:
             if isinstance(self.dataset, ShardDataset):  # statistics were prepared when sharding
                 prepared = {**dataclasses.asdict(self.options), **self.dataset.prepared}
@@ -435,16 +438,16 @@ class Trainer:
     def _announce(self) -> None:
         """First lines of a run: data, run dir, and how much of the EMA target will have moved."""
         cfg = self.cfg
-        print(f"[jepa-domains] {cfg.modality_name}: {len(self.dataset)} training samples "
-              f"({_describe(self.dataset)}); run dir {self.run_dir}")
+        logger.info(f"[jepa-domains] {cfg.modality_name}: {len(self.dataset)} training samples "
+                    f"({_describe(self.dataset)}); run dir {self.run_dir}")
         ob, total = cfg.objective, cfg.train.steps
         first = ema_momentum(0, total=total, start=ob.ema_start, end=ob.ema_end, horizon=ob.ema_horizon)
-        print(f"[jepa-domains] EMA momentum {first:.4g} -> {ob.ema_end:.4g}"
-              f"{' (shared tokenizer)' if ob.share_tokenizer else ''}: after {total} steps "
-              f"{100 * self.target_init_weight(total):.1f} % of the target encoder is still its initialisation"
-              + (f"; online probe every {self.probe_every} steps"
-                 + (f" within {PROBE_BUDGET:.0%} of the training time" if cfg.train.probe_every is None else "")
-                 if self.probe is not None else ""))
+        logger.info(f"[jepa-domains] EMA momentum {first:.4g} -> {ob.ema_end:.4g}"
+                    f"{' (shared tokenizer)' if ob.share_tokenizer else ''}: after {total} steps "
+                    f"{100 * self.target_init_weight(total):.1f} % of the target encoder is still its initialisation"
+                    + (f"; online probe every {self.probe_every} steps"
+                       + (f" within {PROBE_BUDGET:.0%} of the training time" if cfg.train.probe_every is None else "")
+                       if self.probe is not None else ""))
 
     def _log(self, metrics: dict[str, float], progress: Progress) -> None:
         """Send logged metrics to every sink: loggers (rank 0 inside Fabric), metrics.csv,

@@ -56,13 +56,14 @@ def test_fit_pretrains_on_a_list_of_samples(tmp_path, gunpoint):
     X, y = gunpoint
     emb = JEPAEmbedder("timeseries", quick=True, overrides=TINY, out_dir=tmp_path / "run", seed=3)
     Z = emb.fit_transform(X, y)
-    state = ckpt.load(tmp_path / "run")
+    state = ckpt.load(tmp_path / "run" / "fit-000")
     assert state["step"] == 3 and state["config"]["train"]["seed"] == 3
     assert state["config"]["modality"]["channels"] == 1                # prepare() saw X, a 1-channel set
     assert Z.shape == (len(X), 24) and np.isfinite(Z).all()
-    assert emb.run_dir_ == tmp_path / "run"
-    with pytest.raises(ValueError, match="already holds a run; pass run_dir="):
-        emb.fit(X)
+    assert emb.run_dir_ == tmp_path / "run" / "fit-000"
+    # a refit never mixes two runs' logs: it writes its own fresh folder
+    assert emb.fit(X).run_dir_ == tmp_path / "run" / "fit-001"
+    np.testing.assert_allclose(emb.transform(X), Z, rtol=1e-5, atol=1e-6)   # same seed, same data: same encoder
 
 
 def test_bad_arguments_raise_clear_errors(gunpoint):
