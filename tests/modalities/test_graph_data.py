@@ -146,6 +146,13 @@ def test_wl_features_are_permutation_invariant_and_split_stable(tmp_path):
     assert not np.array_equal(feats[0], feats[2])
     assert feats[:, :256].sum(1).tolist() == [3, 5, 4, 4]                # depth 0 counts nodes
     np.testing.assert_array_equal(wl_subtree_features(samples[1:2], iterations=2, buckets=256)[0], feats[1])
+    # normalised rows: their linear kernel is the normalised WL kernel k(G,H) / sqrt(k(G,G) k(H,H))
+    unit = wl_subtree_features(samples, iterations=2, buckets=256, normalise=True)
+    kernel = feats.astype(np.float64) @ feats.T.astype(np.float64)
+    expected = kernel / np.sqrt(np.outer(np.diag(kernel), np.diag(kernel)))
+    np.testing.assert_allclose(unit.astype(np.float64) @ unit.T.astype(np.float64), expected, rtol=1e-5)
+    baseline = GraphAdapter().feature_baseline(GraphConfig(wl_iterations=2), type("D", (), {"samples": samples}))
+    np.testing.assert_allclose(np.linalg.norm(baseline, axis=1), 1.0, rtol=1e-5)  # the adapter's baseline is it
 
 
 def test_cli_quick_train_then_embed(tmp_path):
@@ -193,3 +200,26 @@ def test_a_fractional_node_label_is_refused_with_file_and_line(tmp_path):
     labels[4] = "1.0"                                   # an integer written as a float is fine
     (d / "TOY_node_labels.txt").write_text("\n".join(labels) + "\n")
     read_tu_dataset(d)
+
+
+def test_transductive_protocol_pretrains_once_on_every_graph_and_probes_each_fold(tmp_path):
+    from jepa_domains.modalities.graph.evaluate import classify_cv_run, cross_validate_pretraining
+    from jepa_domains.train.config import GLOBAL_QUICK, resolve
+
+    adapter = GraphAdapter()
+    cfg = resolve("graph", defaults=adapter.run_defaults, quick={**GLOBAL_QUICK, **adapter.quick_overrides},
+                  overrides=["train.progress=false", "train.steps=2", "modality.num_folds=3",
+                             "modality.synthetic_per_class=6", "data.batch_size=8", "modality.pretrain_on=all"])
+    result = cross_validate_pretraining(cfg, tmp_path / "cv", folds=3, probes=("logistic",), verbose=False)
+    assert sorted(p.name for p in (tmp_path / "cv").iterdir()) == ["all"]     # one encoder for all folds
+    summary = json.loads((tmp_path / "cv" / "all" / "run.json").read_text())
+    assert summary["data_report"]["read"] == 24                               # every graph, not a fold's part
+    jepa = [r for r in result["rows"] if r["method"] == "jepa"]
+    assert sorted(r["fold"] for r in jepa) == [0, 1, 2]
+    # the protocol on an existing transductive run probes that run, pretraining nothing more
+    rows = classify_cv_run(tmp_path / "cv" / "all", probes=("logistic",))
+    assert not (tmp_path / "cv" / "all" / "cv").exists()
+    assert [r["value"] for r in rows if r["method"] == "jepa" and r["metric"] == "accuracy"] == \
+        [r["value"] for r in jepa]
+    with pytest.raises(ValueError, match="pretrain_on must be one of"):
+        GraphConfig(pretrain_on="test")

@@ -24,6 +24,7 @@ from jepa_domains.registry import register_modality
 
 SYNTHETIC = "synthetic"
 TARGETS = ("latent", "hyperbolic")
+PRETRAIN_ON = ("fold", "all")
 
 
 @dataclass
@@ -43,6 +44,9 @@ class GraphConfig:
         in_features, edge_features: node/edge feature widths (set by ``prepare``; 0 = unknown).
         feature_mean, feature_std: node-feature standardisation (set by ``prepare``).
         fold, num_folds, split_seed: the stratified K-fold split behind ``split="train"/"test"``.
+        pretrain_on: ``"fold"`` (pretrain on fold ``fold``'s training graphs) or ``"all"``
+            (Graph-JEPA's transductive protocol: every graph, unlabelled; the probes still train
+            on the fold's training labels only).
         wl_iterations: depth of the Weisfeiler–Lehman baseline.
         synthetic_per_class: graphs per family in the generated default set.
     """
@@ -63,6 +67,7 @@ class GraphConfig:
     fold: int = 0
     num_folds: int = 10
     split_seed: int = 0
+    pretrain_on: str = "fold"
     wl_iterations: int = 3
     synthetic_per_class: int = 100
 
@@ -79,6 +84,8 @@ class GraphConfig:
             raise ValueError(f"modality.drop_rate must lie in [0, 1), got {self.drop_rate}")
         if self.target not in TARGETS:
             raise ValueError(f"modality.target must be one of {TARGETS}, got {self.target!r}")
+        if self.pretrain_on not in PRETRAIN_ON:
+            raise ValueError(f"modality.pretrain_on must be one of {PRETRAIN_ON}, got {self.pretrain_on!r}")
         if not 0 <= self.fold < self.num_folds:
             raise ValueError(f"modality.fold must lie in [0, {self.num_folds}), got {self.fold}")
 
@@ -136,6 +143,10 @@ class GraphAdapter(ModalityAdapter):
         index = train if split == "train" else test
         return full.subset(index, f"{full.description} [fold {cfg.fold}/{cfg.num_folds} {split}: {len(index)} graphs]")
 
+    def pretrain_split(self, cfg: GraphConfig) -> str:
+        """``"all"`` under Graph-JEPA's transductive protocol (``pretrain_on="all"``), else ``"train"``."""
+        return "all" if cfg.pretrain_on == "all" else "train"
+
     def _load_all(self, cfg: GraphConfig, source: str | None, *, data_root: Path | None,
                   skip_bad: bool) -> GraphDataset:
         kwargs = dict(walk_length=cfg.walk_length, degree_cap=cfg.degree_cap, skip_bad=skip_bad)
@@ -178,5 +189,6 @@ class GraphAdapter(ModalityAdapter):
         return {**super().protocols(), "classify_cv": classify_cv_run}
 
     def feature_baseline(self, cfg: GraphConfig, dataset: GraphDataset) -> np.ndarray:
-        """Weisfeiler–Lehman subtree histograms ``[n, F]`` (for a linear SVM)."""
-        return wl_subtree_features(dataset.samples, iterations=cfg.wl_iterations)
+        """Row-normalised Weisfeiler–Lehman subtree histograms ``[n, F]``: under the
+        ``svm_unscaled`` probe, the normalised WL subtree kernel SVM."""
+        return wl_subtree_features(dataset.samples, iterations=cfg.wl_iterations, normalise=True)

@@ -1,6 +1,11 @@
 """Weisfeiler–Lehman subtree features: the classical graph-kernel baseline (Shervashidze et
 al., 2011) as an explicit histogram, for a linear SVM.
 
+With ``normalise=True`` every row has unit L2 norm, so the linear kernel of the rows is the
+*normalised* WL subtree kernel ``k(G, H) / sqrt(k(G, G) k(H, H))``: an SVM on the raw rows
+(probe ``svm_unscaled``, libsvm on the precomputed kernel, ``C`` by inner CV) is the standard
+kernel baseline, at a cost of seconds per fold (PROTEINS 10-fold: 25 s on one core).
+
 Subtree labels are hashed (64-bit, order-free multiset hash of the neighbour labels) instead of
 compressed through a dataset-wide dictionary, and counted into a fixed number of buckets: the
 columns then mean the same thing whichever graphs are featurised together, so a train and a
@@ -53,10 +58,12 @@ def wl_labels(sample: GraphSample, iterations: int) -> list[np.ndarray]:
     return labels
 
 
-def wl_subtree_features(samples: Sequence[GraphSample], *, iterations: int = 3, buckets: int = 4096) -> np.ndarray:
+def wl_subtree_features(samples: Sequence[GraphSample], *, iterations: int = 3, buckets: int = 4096,
+                        normalise: bool = False) -> np.ndarray:
     """``[n, (iterations + 1) * buckets]`` float32 counts of hashed WL subtree patterns.
 
-    Depth ``d`` patterns go to their own block of ``buckets`` columns.
+    Depth ``d`` patterns go to their own block of ``buckets`` columns. ``normalise``: divide
+    each row by its L2 norm (the feature map of the normalised kernel).
     """
     if iterations < 0 or buckets < 1:
         raise ValueError(f"iterations must be >= 0 and buckets >= 1, got {iterations}, {buckets}")
@@ -67,4 +74,6 @@ def wl_subtree_features(samples: Sequence[GraphSample], *, iterations: int = 3, 
         for depth, labels in enumerate(wl_labels(sample, iterations)):
             columns = (labels % np.uint64(buckets)).astype(np.int64) + depth * buckets
             np.add.at(out[g], columns, 1.0)
+    if normalise:
+        out /= np.linalg.norm(out, axis=1, keepdims=True)  # every graph has >= 1 node: norm > 0
     return out
