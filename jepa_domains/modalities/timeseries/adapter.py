@@ -24,6 +24,7 @@ from jepa_domains.modalities.timeseries.datasets import (
     synthetic_dataset,
     window_series,
 )
+from jepa_domains.modalities.timeseries.masking import NoOverlapMasker
 from jepa_domains.modalities.timeseries.tokenizer import PatchTokenizer, SeriesBatch, num_patches
 from jepa_domains.registry import register_modality
 
@@ -33,7 +34,9 @@ class TimeSeriesConfig:
     """Options of the time-series modality (``--set modality.<name>=...``).
 
     Attributes:
-        patch_len, stride: patching of the time axis (PatchTST: 16 / 8).
+        patch_len, stride: patching of the time axis (PatchTST: 16 / 8, overlapping: the
+            masker then drops context patches that share steps with targets, see
+            ``mask_overlap``; TS-JEPA: non-overlapping, ``stride = patch_len``).
         channel_mode: ``"independent"`` (one token row per channel, shared weights, PatchTST)
             or ``"mixing"`` (all channels of a patch in one token).
         embed: ``"linear"`` or ``"conv"`` patch embedding.
@@ -43,11 +46,19 @@ class TimeSeriesConfig:
             contiguous spans) or ``"future"`` (hide the last span: forecasting-style).
         mask_ratio: ``(min, max)`` fraction hidden by the random masker / per span.
         span_targets: number of spans of the span masker.
+        mask_overlap: with overlapping patches (``stride < patch_len``), ``"exclude"`` drops the
+            context patches that share a time step with a target patch (no leak of target values
+            into the context, :class:`NoOverlapMasker`); ``"allow"`` keeps them (the former
+            behaviour, for comparison).
         window: lookback window length when a long CSV series is cut into samples.
         window_stride: step between consecutive pretraining windows.
         channels: input channels (set from the data by ``prepare``; 1 row per channel when
             independent).
         impute: linearly interpolate NaN/inf instead of failing.
+        pool: sequence embedding for classification: ``"mean"`` (masked mean over patches) or
+            ``"segments"`` (masked means over ``pool_segments`` consecutive, equal parts of each
+            row's valid patches, side by side: keeps the coarse order of events).
+        pool_segments: number of parts of the ``"segments"`` pooling.
     """
 
     patch_len: int = 16
@@ -59,16 +70,24 @@ class TimeSeriesConfig:
     mask: str = "random"
     mask_ratio: tuple[float, float] = (0.5, 0.7)
     span_targets: int = 2
+    mask_overlap: str = "exclude"
     window: int = 336
     window_stride: int = 1
     channels: int = 1
     impute: bool = False
+    pool: str = "mean"
+    pool_segments: int = 4
 
     def __post_init__(self) -> None:
         if self.channel_mode not in ("independent", "mixing"):
             raise ValueError(f"modality.channel_mode must be 'independent' or 'mixing', got {self.channel_mode!r}")
         if self.mask not in ("random", "span", "future"):
             raise ValueError(f"modality.mask must be 'random', 'span' or 'future', got {self.mask!r}")
+        if self.pool not in ("mean", "segments") or self.pool_segments < 1:
+            raise ValueError(f"modality.pool must be 'mean' or 'segments' (pool_segments >= 1), got "
+                             f"{self.pool!r}, {self.pool_segments!r}")
+        if self.mask_overlap not in ("exclude", "allow"):
+            raise ValueError(f"modality.mask_overlap must be 'exclude' or 'allow', got {self.mask_overlap!r}")
         if self.patch_len < 1 or self.stride < 1 or self.max_length < self.patch_len:
             raise ValueError(f"need patch_len, stride >= 1 and max_length >= patch_len, got "
                              f"{self.patch_len}, {self.stride}, {self.max_length}")
@@ -92,12 +111,16 @@ class TimeSeriesAdapter(ModalityAdapter):
 
     def build_masker(self, cfg: TimeSeriesConfig) -> Masker:
         if cfg.mask == "random":
-            return RandomMasker(ratio=cfg.mask_ratio)
-        if cfg.mask == "span":
-            return SpanMasker(num_targets=cfg.span_targets, target_ratio=(cfg.mask_ratio[0] / cfg.span_targets,
-                                                                          cfg.mask_ratio[1] / cfg.span_targets),
-                              context_ratio=(1.0, 1.0), context_mode="random")
-        return SpanMasker(num_targets=1, target_ratio=cfg.mask_ratio, context_ratio=(1.0, 1.0), future=True)
+            masker: Masker = RandomMasker(ratio=cfg.mask_ratio)
+        elif cfg.mask == "span":
+            masker = SpanMasker(num_targets=cfg.span_targets, target_ratio=(cfg.mask_ratio[0] / cfg.span_targets,
+                                                                            cfg.mask_ratio[1] / cfg.span_targets),
+                                context_ratio=(1.0, 1.0), context_mode="random")
+        else:
+            masker = SpanMasker(num_targets=1, target_ratio=cfg.mask_ratio, context_ratio=(1.0, 1.0), future=True)
+        if cfg.stride < cfg.patch_len and cfg.mask_overlap == "exclude":
+            masker = NoOverlapMasker(masker, patch_len=cfg.patch_len, stride=cfg.stride)
+        return masker
 
     # -- data ------------------------------------------------------------------------------
     def datasets(self) -> dict[str, str]:
@@ -166,16 +189,28 @@ class TimeSeriesAdapter(ModalityAdapter):
 
     # -- evaluation ------------------------------------------------------------------------
     def protocols(self):
-        from jepa_domains.modalities.timeseries.evaluate import forecast_run
+        from jepa_domains.modalities.timeseries.evaluate import classify_run, forecast_run
 
-        return {**super().protocols(), "forecast": forecast_run}
+        return {**super().protocols(), "classify": classify_run, "forecast": forecast_run}
 
     def pool(self, cfg: TimeSeriesConfig, latents: Tensor, pad: Tensor, batch: SeriesBatch) -> Tensor:
-        """Masked mean over patches per row; channel rows of a sample are concatenated
-        (``[B, C * D]``) so that channel identity survives."""
-        keep = (~pad).unsqueeze(-1).to(latents.dtype)
-        rows = (latents * keep).sum(1) / keep.sum(1).clamp_min(1.0)
-        return rows.reshape(-1, batch.layout.rows_per_sample * rows.shape[-1])
+        """Masked mean over patches per row (``pool="mean"``, ``[R, D]``) or over
+        ``pool_segments`` equal parts of the row's valid patches (``"segments"``, ``[R, K * D]``;
+        a row with fewer valid patches than parts repeats them); channel rows of a sample are
+        concatenated (``[B, C * D]`` / ``[B, C * K * D]``) so that channel identity survives."""
+        keep = (~pad).to(latents.dtype)                                            # [R, N]
+        if cfg.pool == "mean":
+            weights = keep.unsqueeze(-1)                                             # [R, N, 1]
+        else:
+            k = cfg.pool_segments
+            valid = keep.sum(1, keepdim=True).clamp_min(1.0)                         # [R, 1]
+            pos = torch.arange(latents.shape[1], device=latents.device, dtype=latents.dtype)[None, :]
+            lo = torch.arange(k, device=latents.device, dtype=latents.dtype)[None, None, :] * valid[..., None] / k
+            hi = lo + valid[..., None] / k                                           # [R, 1, K]
+            # patch i belongs to part j when [i, i+1) overlaps [lo_j, hi_j)
+            weights = ((pos[..., None] < hi) & (pos[..., None] + 1 > lo)).to(latents.dtype) * keep[..., None]
+        rows = torch.einsum("rnk,rnd->rkd", weights, latents) / weights.sum(1).clamp_min(1.0)[..., None]
+        return rows.reshape(-1, batch.layout.rows_per_sample * rows.shape[1] * rows.shape[2])
 
     def feature_baseline(self, cfg: TimeSeriesConfig, dataset: SeriesDataset) -> np.ndarray:
         """Raw values resampled to 64 steps per channel, after per-channel standardisation."""

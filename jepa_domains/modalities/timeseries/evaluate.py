@@ -12,7 +12,7 @@ import torch
 
 from jepa_domains.eval.embed import LoadedRun, extract, load_runs, random_encoder
 from jepa_domains.eval.protocols import label_encoders
-from jepa_domains.eval.forecast import mse_mae, naive_last, naive_seasonal, ridge_fit_predict, select_alpha
+from jepa_domains.eval.forecast import forecast_head, linear_forecast, mse_mae, naive_last, naive_seasonal
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.modalities.timeseries.datasets import SeriesDataset, load_long_series, resolve_source
 from jepa_domains.data.timeseries_readers import Series
@@ -54,19 +54,29 @@ def revin_normalise(lookbacks: np.ndarray, futures: np.ndarray) -> tuple[np.ndar
 
 def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                  horizons: tuple[int, ...] = HORIZONS, train_stride: int = 4, batch_size: int = 256,
-                 season: int = 24, encoder: str | None = None) -> list[dict[str, Any]]:
+                 season: int = 24, encoder: str | None = None, head: str = "auto") -> list[dict[str, Any]]:
     """MSE/MAE of every method at every horizon on the test part of a long series.
 
-    Methods: ``jepa`` and ``random_init`` (frozen encoder + ridge head on flattened patch
-    latents, predicting the RevIN-normalised future, de-normalised), ``linear_raw`` (ridge on
-    the raw lookback), ``naive_last`` and ``naive_seasonal``. Ridge strengths are chosen on the
-    validation part. ``encoder``: ``"context"``, ``"target"``, ``"both"`` or None (the default).
+    Methods: ``jepa`` and ``random_init`` (frozen encoder + the ridge head of
+    :func:`jepa_domains.eval.forecast.forecast_head`; ``head``: ``"auto"`` chooses on the
+    validation part between the features alone, the features next to the instance-normalised
+    lookback and a feature correction of ``linear_raw``; ``"encoder"``, ``"concat"`` or
+    ``"residual"`` force one), ``linear_raw`` (ridge on the raw lookback), ``naive_last`` and
+    ``naive_seasonal``. Ridge strengths and the head are chosen on the validation part. Encoder
+    features of each window are computed once and shared by every horizon; the heads train on
+    the training windows of the longest horizon (those every horizon has), so that one
+    decomposition per encoder serves every horizon (``linear_raw`` keeps all of its horizon's
+    windows). ``encoder``:
+    ``"context"``, ``"target"``, ``"both"`` or None (the default).
 
-    Returns rows ``{dataset, method, horizon, encoder, metric, value, per_sample}`` where
-    ``per_sample`` holds the metric of every test window (mean over channels and steps), so
-    that verdicts can pair methods window by window; the baselines' rows are repeated for
-    every encoder (computed once).
+    Returns rows ``{dataset, method, horizon, encoder, metric, value, chosen, per_sample}``
+    where ``per_sample`` holds the metric of every test window (mean over channels and steps),
+    so that verdicts can pair methods window by window, and ``chosen`` the head and strength
+    picked on the validation part; the baselines' rows are repeated for every encoder (computed
+    once).
     """
+    if not horizons or any(int(h) < 1 for h in horizons):
+        raise ValueError(f"horizons must be positive integers, got {horizons!r}")
     runs = load_runs(run_dir, encoder=encoder)
     run = next(iter(runs.values()))
     source = source or run.cfg.data.source
@@ -78,31 +88,42 @@ def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: s
     split = data.split
     encoders = {**{f"jepa[{w}]": r.encoder for w, r in runs.items()},
                 "random_init": random_encoder(run.cfg, run.adapter, run.options)}
+    bounds = {"train": (split.train[0], split.train[1], train_stride),
+              "val": (split.val[0] - lookback, split.val[1], train_stride),
+              "test": (split.test[0] - lookback, split.test[1], 1)}
+    shortest, longest = min(int(h) for h in horizons), max(int(h) for h in horizons)
+    # the windows of the shortest horizon contain those of every longer one (same starts, a prefix)
+    lookbacks = {k: _windows(data.values, lo, hi, lookback, shortest, st)[0] for k, (lo, hi, st) in bounds.items()}
+    feats = {name: {k: _row_features(run, model, v, batch_size) for k, v in lookbacks.items()}
+             for name, model in encoders.items()}
+    # the heads train on the windows every horizon has (those of the longest), so that one
+    # decomposition per encoder serves all horizons; linear_raw keeps all of its horizon's windows
+    channels = lookbacks["train"].shape[1]
+    common = len(_windows(data.values, *bounds["train"][:2], lookback, longest, train_stride)[0]) * channels
+    paths: dict[str, dict] = {name: {} for name in encoders}
     rows = []
     for horizon in horizons:
-        parts = {
-            "train": _windows(data.values, split.train[0], split.train[1], lookback, horizon, train_stride),
-            "val": _windows(data.values, split.val[0] - lookback, split.val[1], lookback, horizon, train_stride),
-            "test": _windows(data.values, split.test[0] - lookback, split.test[1], lookback, horizon, 1),
-        }
-        norm = {k: revin_normalise(*v) for k, v in parts.items()}
-        truth = parts["test"][1].reshape(-1, horizon)
-        preds: dict[str, np.ndarray] = {}
-        for name, encoder in encoders.items():
-            feats = {k: _row_features(run, encoder, v[0], batch_size) for k, v in parts.items()}
-            targets = {k: v[1].reshape(-1, horizon) for k, v in norm.items()}
-            alpha = select_alpha(feats["train"], targets["train"], feats["val"], targets["val"])
-            pred = ridge_fit_predict(feats["train"], targets["train"], feats["test"], alpha=alpha)
-            _, _, mean, std = norm["test"]
-            preds[name] = pred * std.reshape(-1, 1) + mean.reshape(-1, 1)
-        raw = {k: (v[0].reshape(-1, lookback), v[1].reshape(-1, horizon)) for k, v in parts.items()}
-        alpha = select_alpha(raw["train"][0], raw["train"][1], raw["val"][0], raw["val"][1])
-        preds["linear_raw"] = ridge_fit_predict(raw["train"][0], raw["train"][1], raw["test"][0], alpha=alpha)
-        preds["naive_last"] = naive_last(raw["test"][0], horizon)
-        preds["naive_seasonal"] = naive_seasonal(raw["test"][0], horizon, season)
+        parts = {k: _windows(data.values, lo, hi, lookback, horizon, st) for k, (lo, hi, st) in bounds.items()}
+        counts = {k: len(v[0]) * v[0].shape[1] for k, v in parts.items()}
+        raw = {k: v[0].reshape(-1, lookback).astype(np.float64) for k, v in parts.items()}
+        futures = {k: v[1].reshape(-1, horizon).astype(np.float64) for k, v in parts.items()}
+        truth = futures["test"]
+        base, base_alpha = linear_forecast(raw, futures)
+        preds: dict[str, np.ndarray] = {"linear_raw": base["test"]}
+        chosen: dict[str, str] = {"linear_raw": f"alpha={base_alpha:g}"}
+        counts["train"] = common
+        head_raw, head_fut, head_base = ({**d, "train": d["train"][:common]} for d in (raw, futures, base))
+        for name in encoders:
+            use = {k: v[: counts[k]] for k, v in feats[name].items()}
+            preds[name], info = forecast_head(use, head_raw, head_fut, head=head, base=head_base, paths=paths[name])
+            chosen[name] = ("fallback=linear_raw" if info["fallback"]
+                            else f"head={info['head']} alpha={info['alpha']:g}")
+        preds["naive_last"] = naive_last(raw["test"], horizon)
+        preds["naive_seasonal"] = naive_seasonal(raw["test"], horizon, season)
         windows = len(parts["test"][0])
         for method, pred in preds.items():
             rows.extend({"dataset": data.name, "method": method, "horizon": horizon, "metric": k, "value": v,
+                         **({"chosen": chosen[method]} if method in chosen else {}),
                          "per_sample": per_window(pred, truth, windows, k)} for k, v in mse_mae(pred, truth).items())
     return label_encoders(rows)
 
@@ -122,3 +143,93 @@ def format_forecast(rows: list[dict[str, Any]]) -> str:
     for (ds, method, h), m in sorted(keyed.items(), key=lambda kv: (kv[0][2], kv[0][1])):
         lines.append(f"{ds:8s} {method:15s} {h:5d} {m['mse']:8.4f} {m['mae']:8.4f}")
     return "\n".join(lines)
+
+
+# -- classification: the frozen-probe protocol + MiniRocket side by side ----------------------------
+
+MINIROCKET_ALPHAS = tuple(np.logspace(-3, 3, 10))
+
+
+def minirocket_classify(train: list[np.ndarray], y_train: np.ndarray, test: list[np.ndarray], y_test: np.ndarray,
+                        *, seed: int = 0, num_kernels: int = 10_000) -> dict[str, Any]:
+    """MiniRocket (Dempster et al., 2021) through sktime, with its paper's classifier:
+    ``StandardScaler(with_mean=False)`` + ``RidgeClassifierCV(alphas=logspace(-3, 3, 10))``
+    (the strength chosen by leave-one-out on the training part only).
+
+    Args:
+        train, test: series ``[C, L_i]`` (lengths may differ: then sktime's
+            ``MiniRocketMultivariateVariable``, short series padded with 0 to its 9 steps;
+            otherwise ``MiniRocketMultivariate`` on ``[n, C, L]``).
+        y_train: ``[n]`` int labels; y_test: ``[m]``.
+        seed: the kernels' random state.
+
+    Returns:
+        ``{"accuracy", "chosen" ("alpha=..."), "correct" [m] bool, "predictions" [m]}``.
+    """
+    import pandas as pd
+    from sklearn.linear_model import RidgeClassifierCV
+    from sklearn.preprocessing import StandardScaler
+    from sktime.transformations.panel.rocket import MiniRocketMultivariate, MiniRocketMultivariateVariable
+
+    if len(train) != len(y_train) or len(test) != len(y_test):
+        raise ValueError(f"MiniRocket: series and labels differ in length: {len(train)}/{len(y_train)}, "
+                         f"{len(test)}/{len(y_test)}")
+    lengths = {s.shape[1] for s in [*train, *test]}
+    if len(lengths) == 1 and min(lengths) >= 9:
+        transform = MiniRocketMultivariate(num_kernels=num_kernels, random_state=seed)
+        X_train, X_test = np.stack(train).astype(np.float64), np.stack(test).astype(np.float64)
+    else:
+        transform = MiniRocketMultivariateVariable(num_kernels=num_kernels, random_state=seed,
+                                                   pad_value_short_series=0.0, reference_length="max")
+        as_frames = lambda ss: [pd.DataFrame(s.T.astype(np.float64)) for s in ss]  # noqa: E731
+        X_train, X_test = as_frames(train), as_frames(test)
+    F_train = np.asarray(transform.fit_transform(X_train), dtype=np.float64)
+    F_test = np.asarray(transform.transform(X_test), dtype=np.float64)
+    scaler = StandardScaler(with_mean=False).fit(F_train)
+    model = RidgeClassifierCV(alphas=MINIROCKET_ALPHAS).fit(scaler.transform(F_train), y_train)
+    pred = model.predict(scaler.transform(F_test))
+    correct = pred == np.asarray(y_test)
+    return {"accuracy": float(correct.mean()), "chosen": f"alpha={float(model.alpha_):.3g}", "correct": correct,
+            "predictions": pred}
+
+
+def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
+                 probes: tuple[str, ...] = ("logistic", "knn"), seed: int = 0, batch_size: int = 64,
+                 encoder: str | None = None, minirocket: bool = False, pool: str | None = None) -> list[dict[str, Any]]:
+    """The shared frozen-probe classification protocol
+    (as :func:`jepa_domains.eval.protocols.classify_run`: ``jepa``, ``random_init``,
+    ``features``, ``chance``) plus MiniRocket on the same split (``minirocket``,
+    :func:`minirocket_classify`, on the whole series, not the encoder's crop), when ``minirocket``
+    (``eval --option minirocket=true``; on in the shipped ``recipes`` and ``timeseries`` suites;
+    off by default because its kernels compile for ~30 s in every new process).
+
+    MiniRocket is its own classifier, not a probe: its row is computed once and repeated in every
+    (encoder, probe) group so that each verdict pairs it with the JEPA row test sample by test
+    sample. ``pool`` overrides the run's ``modality.pool`` (``"mean"`` or ``"segments"``) for
+    the JEPA and random-init features alike.
+    """
+    from jepa_domains.eval.protocols import method_embeddings, probe_all, probe_row
+
+    runs = load_runs(run_dir, encoder=encoder)
+    if pool is not None:
+        for r in runs.values():
+            r.options.pool = pool
+            r.options.__post_init__()
+    run = next(iter(runs.values()))
+    src = source if source is not None else run.cfg.data.source
+    root = resolve_data_root(data_root or run.cfg.data.data_root)
+    splits = {s: run.adapter.load_dataset(run.options, src, split=s, data_root=root, skip_bad=run.cfg.data.skip_bad)
+              for s in ("train", "test")}
+    labels = {s: run.adapter.labels(d) for s, d in splits.items()}
+    if labels["train"] is None or labels["test"] is None:
+        raise ValueError(f"dataset {src or run.adapter.default_dataset!r} has no labels to probe")
+    feats = {s: method_embeddings(runs, d, batch_size=batch_size) for s, d in splits.items()}
+    name = src or run.adapter.default_dataset or "default"
+    rows = probe_all(feats["train"], feats["test"], labels["train"], labels["test"], probes=probes, seed=seed,
+                     dataset=name)
+    if not minirocket:
+        return rows
+    score = minirocket_classify([x.values for x in splits["train"]], labels["train"],
+                                [x.values for x in splits["test"]], labels["test"], seed=seed)
+    groups = list(dict.fromkeys((r["encoder"], r["probe"]) for r in rows if r["method"] == "jepa"))
+    return rows + [probe_row(score, dataset=name, method="minirocket", probe=p, encoder=e) for e, p in groups]
