@@ -7,6 +7,10 @@ discrete Fréchet / Hausdorff / DTW and the random-init encoder,
 (3) next-5-positions forecasting (Go!Track, Vehicles) against constant velocity.
 
     python benchmarks/trajectory_eval.py --data-root /path/to/data --out /tmp/traj_bench
+    python benchmarks/trajectory_eval.py --data-root DATA --config t-jepa-robust   # the shipped recipe
+
+(``--config``: a recipe name or config file, applied instead of this script's small model; the
+shipped bench suite ``recipes`` runs the same recipe per dataset with the paired verdicts.)
 """
 
 from __future__ import annotations
@@ -29,8 +33,15 @@ SEARCH = {"gotrack": (50, 163), "vehicles": (60, 250)}  # queries, database size
 DTW_LIMITS = {"pendigits": (1500, 500)}  # train, test subsample for 1-NN DTW
 
 
-def pretrain(name: str, root: Path, out: Path, steps: int) -> Path:
+def pretrain(name: str, root: Path, out: Path, steps: int, config: str | None = None) -> Path:
     adapter = get_modality("trajectory")
+    if config is not None:
+        cfg = resolve("trajectory", defaults=adapter.run_defaults, file=config,
+                      overrides=[f"data.source={name}", f"data.data_root={root}", "train.progress=false",
+                                 "train.cpu_threads=1"] + (["modality.max_points=16"] if name == "pendigits" else []))
+        result = train(cfg, run_dir=out / name)
+        print(f"[{name}] pretrained {result.steps} steps in {result.wall_seconds:.0f}s, final loss {result.final_loss:.4f}")
+        return out / name
     overrides = [f"data.source={name}", f"data.data_root={root}", f"train.steps={steps}", "train.progress=false",
                  "model.dim=64", "model.depth=2", "model.num_heads=4", "model.pred_dim=32", "model.pred_depth=2",
                  "model.pred_heads=4", "data.batch_size=32", "modality.max_points=48", "optim.warmup_steps=10",
@@ -58,6 +69,7 @@ def main() -> None:
     parser.add_argument("--out", default="runs/trajectory_bench")
     parser.add_argument("--datasets", default=",".join(LABELLED))
     parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--config", default=None, help="recipe name or config file (replaces the built-in small model)")
     args = parser.parse_args()
     root = resolve_data_root(args.data_root)
     if root is None:
@@ -66,7 +78,7 @@ def main() -> None:
     report: dict = {"classify": [], "dtw_1nn": [], "similarity": [], "forecast": []}
     for name in args.datasets.split(","):
         start = time.perf_counter()
-        run_dir = pretrain(name, root, out, args.steps)
+        run_dir = pretrain(name, root, out, args.steps, args.config)
         rows = classify_run(run_dir, data_root=root, probes=("logistic", "knn"))
         report["classify"].extend(rows)
         print(format_rows(rows))

@@ -104,7 +104,23 @@ def test_quick_training_end_to_end_then_frozen_protocols(tmp_path):
     assert {"classify", "similarity", "forecast"} <= set(protocols)
     sim = protocols["similarity"](out, num_queries=8, num_database=30, rates=(0.0,), kinds=("downsample",))
     assert {r["method"] for r in sim} == {"jepa", "random_init", "frechet", "hausdorff", "dtw"}
-    assert all(r["metric"] == "mean_rank" and 1.0 <= r["value"] <= 30.0 for r in sim)
+    ranks = [r for r in sim if r["metric"] == "mean_rank"]
+    assert len(ranks) == 5 and all(1.0 <= r["value"] <= 30.0 for r in ranks)
+    # timing rows: every method's query time at the same database size, the encoders' DTW speed-up
+    times = {r["method"]: r for r in sim if r["metric"] == "query_ms"}
+    assert set(times) == {"jepa", "random_init", "frechet", "hausdorff", "dtw"}
+    assert {r["database_size"] for r in times.values()} == {30} and all(r["value"] > 0 for r in times.values())
+    speed = {r["method"]: r["value"] for r in sim if r["metric"] == "dtw_speedup"}
+    assert set(speed) == {"jepa", "random_init"}
+    assert speed["jepa"] == pytest.approx(times["dtw"]["value"] / times["jepa"]["value"])
+    # classify = the shared probe rows + 1-NN DTW per probe, paired per test track
+    cls = protocols["classify"](out, probes=("logistic",), dtw_points=16)
+    dtw = [r for r in cls if r["method"] == "dtw_1nn"]
+    jepa = [r for r in cls if r["method"] == "jepa"]
+    assert len(dtw) == 1 and dtw[0]["probe"] == "logistic" and len(dtw[0]["per_sample"]) == len(jepa[0]["per_sample"])
+    # 4 movement models, chance 0.25: DTW on raw positions reads little of them (0.39 here), but more than chance
+    assert dtw[0]["value"] == pytest.approx(np.mean(dtw[0]["per_sample"])) and dtw[0]["value"] > 0.3
+    assert {r["method"] for r in cls} >= {"jepa", "random_init", "features", "dtw_1nn", "chance"}
 
 
 def test_cli_reports_bad_track_file_clearly(tmp_path):

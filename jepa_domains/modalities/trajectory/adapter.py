@@ -57,6 +57,17 @@ class TrajectoryConfig:
     split_seed: int = 0                 # seed of the split of sets that ship without one (Go!Track)
     skip_bad_tracks: bool = False       # like data.skip_bad, but stored with the run so that
                                         # evaluation (which loads data without data.skip_bad) skips too
+    # robustness to re-sampling (docs/recipes/trajectory.md); the defaults keep the original tokens
+    inputs: str = "motion"              # motion: time gap, speed, turn, heading | geometry: arc-length
+                                        # fraction, path length in cells, turn, heading (no time)
+    resample: str = "index"             # index: at most max_points recorded points | arclength: exactly
+                                        # max_points points evenly spaced along the path
+    aug_downsample: float = 0.0         # pretraining: drop inner points at a rate ~ U(0, this)
+    aug_distort: float = 0.0            # pretraining: jitter points (one median step) at a rate ~ U(0, this)
+    still_length: float = 0.0           # >0: a track whose path is shorter than this many cells is a stop
+                                        # (its centroid), not a shape made of GPS jitter
+    min_step: float = 0.0               # >0: drop points closer than this many cells to the previous kept
+                                        # one (stops inside a track stop adding jitter path length)
 
 
 @register_modality("trajectory")
@@ -92,8 +103,14 @@ class TrajectoryAdapter(ModalityAdapter):
     def collate(self, cfg: TrajectoryConfig, samples, generators):
         if cfg.max_points < 2:
             raise ValueError(f"max_points must be >= 2, got {cfg.max_points}")
+        if not (0.0 <= cfg.aug_downsample < 1.0 and cfg.aug_distort >= 0.0):
+            raise ValueError(f"aug_downsample must be in [0, 1) and aug_distort >= 0, got {cfg.aug_downsample} "
+                             f"and {cfg.aug_distort}")
         return collate_tracks(samples, max_points=cfg.max_points, speed_scale=cfg.speed_scale or 1.0,
-                              gap_scale=cfg.gap_scale or 1.0, generators=generators)
+                              gap_scale=cfg.gap_scale or 1.0, generators=generators, inputs=cfg.inputs,
+                              resample=cfg.resample, cell_size=cfg.cell_size or 1.0,
+                              aug_downsample=cfg.aug_downsample, aug_distort=cfg.aug_distort,
+                              still_length=cfg.still_length, min_step=cfg.min_step)
 
     def datasets(self) -> dict[str, str]:
         return dict(DATASETS)
@@ -127,10 +144,12 @@ class TrajectoryAdapter(ModalityAdapter):
 
     # --- evaluation ---------------------------------------------------------------------
     def protocols(self) -> dict[str, Any]:
-        """The shared train/test probe, T-JEPA's self-similarity search and next-positions forecasting."""
-        from jepa_domains.modalities.trajectory.evaluate import forecast_run, similarity_run
+        """The shared train/test probe plus 1-NN DTW, T-JEPA's self-similarity search and next-positions
+        forecasting."""
+        from jepa_domains.modalities.trajectory.evaluate import classify_dtw_run, forecast_run, similarity_run
 
-        return {**super().protocols(), "similarity": similarity_run, "forecast": forecast_run}
+        return {**super().protocols(), "classify": classify_dtw_run, "similarity": similarity_run,
+                "forecast": forecast_run}
 
     def feature_baseline(self, cfg: TrajectoryConfig, dataset: TrackDataset) -> np.ndarray:
         return features_matrix(dataset.tracks)

@@ -7,6 +7,8 @@ the trajectory-shaped inputs and targets of each protocol.
 
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,25 @@ def twin_sets(dataset: TrackDataset, *, num_queries: int, num_database: int, see
             TrackDataset(database, description="similarity database"))
 
 
+def drop_duplicates(dataset: TrackDataset) -> tuple[TrackDataset, list[str]]:
+    """The dataset without tracks whose points repeat an earlier track's exactly, and the ids of
+    those dropped. (Go!Track holds 16 such pairs in 137 usable tracks: a query whose track has a
+    copy ties its twin with the copy under every method, a floor of about 1.23 on the mean rank
+    that says nothing about the method.)"""
+    seen, kept, dropped = set(), [], []
+    for tr in dataset.tracks:
+        key = (len(tr), np.round(tr.xy, 6).tobytes())
+        if key in seen:
+            dropped.append(tr.id)
+        else:
+            seen.add(key)
+            kept.append(tr)
+    if not dropped:
+        return dataset, []
+    return TrackDataset(kept, description=f"{dataset.name} [{len(dropped)} duplicate tracks dropped]",
+                        classes=dataset.classes, announce=False), dropped
+
+
 def similarity_search(encoders: dict[str, Any], adapter: Any, options: Any, dataset: TrackDataset, *,
                       num_queries: int = 100, num_database: int = 500, rates: tuple[float, ...] = (0.0, 0.1, 0.3, 0.5),
                       kinds: tuple[str, ...] = ("downsample",), classical: tuple[str, ...] = ("frechet", "hausdorff", "dtw"),
@@ -66,24 +87,41 @@ def similarity_search(encoders: dict[str, Any], adapter: Any, options: Any, data
     """Mean twin rank of every encoder (Euclidean distance between pooled embeddings) and of the
     classical distances (on at most ``classical_points`` evenly spaced raw points per track).
 
-    Returns rows ``{perturbation, rate, method, mean_rank, ranks}`` (``ranks``: ``[Q]`` twin rank
-    of every query, the same queries for every method of a perturbation and rate).
+    Returns rows ``{perturbation, rate, method, mean_rank, ranks, query_ms, index_ms,
+    database_size}`` (``ranks``: ``[Q]`` twin rank of every query, the same queries for every
+    method of a perturbation and rate). Timing, wall-clock on this process's threads: an encoder
+    embeds the database once (``index_ms`` per database track), then a query costs its own
+    embedding plus the distances to all ``database_size`` embeddings and their nearest neighbour
+    (``query_ms``, mean over the queries, embedded in batches); a classical distance has no
+    index (``index_ms`` 0) and a query costs the distances to every database track, computed
+    pairwise on the raw points, and their nearest neighbour.
     """
     rows = []
     for kind in kinds:
         for rate in rates:
             q, d = twin_sets(dataset, num_queries=num_queries, num_database=num_database, seed=seed,
                              kind=kind, rate=rate)
+            timing = {"database_size": len(d)}
             for name, encoder in encoders.items():
-                eq = extract(encoder, adapter, options, q).X
+                start = time.perf_counter()
                 ed = extract(encoder, adapter, options, d).X
-                rows.append({"perturbation": kind, "rate": rate, "method": name,
-                             **_rank_fields(pairwise_euclidean(eq, ed))})
+                index_s = time.perf_counter() - start
+                start = time.perf_counter()
+                eq = extract(encoder, adapter, options, q).X
+                dist = pairwise_euclidean(eq, ed)
+                dist.argmin(1)
+                query_s = time.perf_counter() - start
+                rows.append({"perturbation": kind, "rate": rate, "method": name, **_rank_fields(dist), **timing,
+                             "query_ms": 1000 * query_s / len(q), "index_ms": 1000 * index_s / len(d)})
             qp = [downsample_points(tr.xy, classical_points) for tr in q.tracks]
             dp = [downsample_points(tr.xy, classical_points) for tr in d.tracks]
             for metric in classical:
-                rows.append({"perturbation": kind, "rate": rate, "method": metric,
-                             **_rank_fields(distance_matrix(qp, dp, metric))})
+                start = time.perf_counter()
+                dist = distance_matrix(qp, dp, metric)
+                dist.argmin(1)
+                query_s = time.perf_counter() - start
+                rows.append({"perturbation": kind, "rate": rate, "method": metric, **_rank_fields(dist), **timing,
+                             "query_ms": 1000 * query_s / len(q), "index_ms": 0.0})
     return rows
 
 
@@ -104,6 +142,33 @@ def dtw_1nn_accuracy(train: TrackDataset, test: TrackDataset, *, max_points: int
     nearest = distance_matrix(a, b, "dtw").argmin(1)
     pred = train.labels[tr_idx][nearest]
     return {"accuracy": float((pred == test.labels[te_idx]).mean()), "n_train": len(tr_idx), "n_test": len(te_idx)}
+
+
+def classify_dtw_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
+                     probes: tuple[str, ...] = ("logistic", "knn"), seed: int = 0, batch_size: int = 64,
+                     dtw: bool = True, dtw_points: int = 48, encoder: str | None = None) -> list[dict[str, Any]]:
+    """The shared ``classify`` protocol (:func:`jepa_domains.eval.protocols.classify_run`) plus,
+    with ``dtw`` (default), 1-NN DTW on the raw points (at most ``dtw_points`` per track) over
+    the whole train/test split: rows ``method: "dtw_1nn"``, one per probe and encoder with the
+    same value (1-NN needs no probe; the copies let the paired verdicts compare each probe's
+    ``jepa`` with it), ``per_sample`` = 0/1 correctness of every test track."""
+    from jepa_domains.eval.protocols import classify_run
+
+    rows = classify_run(run_dir, source=source, data_root=data_root, probes=probes, seed=seed, batch_size=batch_size,
+                        encoder=encoder)
+    if not dtw:
+        return rows
+    run, root, source, _ = _run_encoders(run_dir, source, data_root, encoder)
+    train, test = (run.adapter.load_dataset(run.options, source, split=s, data_root=root, skip_bad=run.cfg.data.skip_bad)
+                   for s in ("train", "test"))
+    a = [downsample_points(tr.xy, dtw_points) for tr in test.tracks]
+    b = [downsample_points(tr.xy, dtw_points) for tr in train.tracks]
+    correct = (train.labels[distance_matrix(a, b, "dtw").argmin(1)] == test.labels).astype(int)
+    keys = list(dict.fromkeys((r["probe"], r["encoder"]) for r in rows if r["method"] == "jepa"))
+    name = rows[0]["dataset"] if rows else (source or run.adapter.default_dataset)
+    return rows + [{"dataset": name, "method": "dtw_1nn", "probe": probe, "encoder": which, "metric": "accuracy",
+                    "value": float(correct.mean()), "chosen": f"1-NN DTW, {dtw_points} points",
+                    "per_sample": correct.tolist()} for probe, which in keys]
 
 
 def forecast_windows(dataset: TrackDataset, *, history: int = 32, horizon: int = 5,
@@ -176,21 +241,42 @@ def _run_encoders(run_dir: str | Path, source: str | None, data_root: str | Path
 
 def similarity_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                    num_queries: int = 100, num_database: int = 500, rates: tuple[float, ...] = (0.0, 0.1, 0.3, 0.5),
-                   kinds: tuple[str, ...] = ("downsample", "distort"), seed: int = 0,
-                   encoder: str | None = None) -> list[dict[str, Any]]:
-    """Self-similarity protocol of a run (``jepa-domains eval RUN --task similarity``): rows
-    ``{dataset, method, perturbation, rate, encoder, metric: "mean_rank", value, per_sample}`` on
-    split ``all`` (``per_sample``: each query's twin rank)."""
+                   kinds: tuple[str, ...] = ("downsample", "distort"), seed: int = 0, split: str = "all",
+                   dedupe: bool = True, encoder: str | None = None) -> list[dict[str, Any]]:
+    """Self-similarity protocol of a run (``jepa-domains eval RUN --task similarity``) on split
+    ``split`` (``all`` by default; ``train`` to choose settings without touching the test part,
+    ``test`` to report on it): rows ``{dataset, method, perturbation, rate, encoder, metric:
+    "mean_rank", value, per_sample}`` (``per_sample``: each query's twin rank), and per method and
+    rate the timing rows ``metric: "query_ms"`` (one query against the whole database, the
+    database embedded beforehand; ``database_size`` on the row) and, for the encoders,
+    ``metric: "dtw_speedup"`` (DTW's query time / the encoder's, same queries and database).
+    ``dedupe`` (default) first drops tracks that repeat another's points exactly, counted and
+    named on stderr (:func:`drop_duplicates`)."""
     run, root, source, encoders = _run_encoders(run_dir, source, data_root, encoder)
-    dataset = run.adapter.load_dataset(run.options, source, split="all", data_root=root,
+    dataset = run.adapter.load_dataset(run.options, source, split=split, data_root=root,
                                        skip_bad=run.cfg.data.skip_bad)
+    if dedupe:
+        dataset, dropped = drop_duplicates(dataset)
+        if dropped:
+            shown = ", ".join(repr(i) for i in dropped[:5]) + (f" and {len(dropped) - 5} more" if len(dropped) > 5 else "")
+            print(f"[jepa-domains] similarity: dropped {len(dropped)} tracks that repeat another track's points "
+                  f"exactly ({shown}); --option dedupe=false keeps them", file=sys.stderr)
     name = source or run.adapter.default_dataset
-    rows = similarity_search(encoders, run.adapter, run.options, dataset, num_queries=min(num_queries, len(dataset) // 2),
-                             num_database=min(num_database, len(dataset)), rates=tuple(rates), kinds=tuple(kinds),
+    usable = sum(len(tr) >= 4 for tr in dataset.tracks)
+    rows = similarity_search(encoders, run.adapter, run.options, dataset, num_queries=min(num_queries, usable // 2),
+                             num_database=min(num_database, usable), rates=tuple(rates), kinds=tuple(kinds),
                              seed=seed)
-    rows = [{"dataset": name, "method": r["method"], "perturbation": r["perturbation"], "rate": r["rate"],
-             "metric": "mean_rank", "value": r["mean_rank"], "per_sample": r["ranks"]} for r in rows]
-    return label_encoders(rows)
+    out = []
+    for r in rows:
+        base = {"dataset": name, "method": r["method"], "perturbation": r["perturbation"], "rate": r["rate"]}
+        out.append({**base, "metric": "mean_rank", "value": r["mean_rank"], "per_sample": r["ranks"]})
+        out.append({**base, "metric": "query_ms", "value": r["query_ms"], "database_size": r["database_size"]})
+        dtw = next((x for x in rows if x["method"] == "dtw" and x["perturbation"] == r["perturbation"]
+                    and x["rate"] == r["rate"]), None)
+        if dtw is not None and r["method"] not in ("dtw", "frechet", "hausdorff"):
+            out.append({**base, "metric": "dtw_speedup", "value": dtw["query_ms"] / max(r["query_ms"], 1e-9),
+                        "database_size": r["database_size"]})
+    return label_encoders(out)
 
 
 def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
