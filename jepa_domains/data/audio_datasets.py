@@ -96,8 +96,30 @@ def list_folder(folder: Path, root: Path, report: ReadReport) -> list[Path]:
         if p.is_dir():
             report.ignore(f"{p.relative_to(root)}/", "subfolder deeper than the layout reads")
         elif p.suffix.lower() not in AUDIO_EXTENSIONS:
-            report.ignore(str(p.relative_to(root)), f"not an audio file ({', '.join(AUDIO_EXTENSIONS)})")
+            report.ignore(str(p.relative_to(root)), _not_audio(p))
     return list_audio_files(folder)
+
+
+def walk_audio(folder: Path, root: Path, report: ReadReport) -> list[Path]:
+    """Audio files anywhere under ``folder`` (sorted by relative path); every other file is named
+    as ignored in ``report`` with its reason (other extension, hidden file)."""
+    found = []
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts):
+            report.ignore(str(rel), "hidden file")
+        elif p.suffix.lower() not in AUDIO_EXTENSIONS:
+            report.ignore(str(rel), _not_audio(p))
+        else:
+            found.append(p)
+    return found
+
+
+def _not_audio(path: Path) -> str:
+    kind = f"extension {path.suffix!r}" if path.suffix else "no extension"
+    return f"not an audio file ({kind}; read: {', '.join(AUDIO_EXTENSIONS)})"
 
 
 def _hash_split(name: str, test_fraction: float = 0.2) -> str:
@@ -107,10 +129,15 @@ def _hash_split(name: str, test_fraction: float = 0.2) -> str:
 
 def audio_folder(root: str | Path, *, split: str, sample_rate: int, min_samples: int,
                  skip_bad: bool = False) -> AudioClipDataset:
-    """Any folder of audio: one subfolder per label (labelled) or files directly inside (unlabelled).
+    """Any folder of audio (wav, flac, ogg, mp3; any sample rate, mono or multichannel).
 
-    A folder with ``train/`` and ``test/`` subfolders uses them as the split; otherwise files
-    are split 80/20 by a hash of their relative path, stable across machines.
+    The label of a file is the first-level subfolder of ``root`` it lies in, at any depth below
+    it (``root/dog/park/1.wav`` is a ``dog``); a root without subfolders is unlabelled. A root
+    with ``train/`` and ``test/`` subfolders uses them as the split (labels = their first-level
+    subfolders); otherwise files are split 80/20 by a hash of their relative path, stable across
+    machines. Files of other types, hidden files, loose files beside label folders and label
+    folders without audio are named as ignored in ``read_report``; with ``skip_bad``, files that
+    fail to decode are named as skipped. The counts are in the dataset's description.
     """
     check_split(split)
     root = Path(root)
@@ -118,38 +145,51 @@ def audio_folder(root: str | Path, *, split: str, sample_rate: int, min_samples:
         raise ValueError(f"audio folder not found: {root}")
     report = ReadReport(source=str(root))
     if (root / "train").is_dir() and (root / "test").is_dir():
+        for p in sorted(root.iterdir()):
+            if p.name not in ("train", "test"):
+                report.ignore(str(p.relative_to(root)) + ("/" if p.is_dir() else ""),
+                              "beside train/ and test/ (belongs to neither split)")
         parts = ["train", "test"] if split == "all" else [split]
-        labelled = [_folder_entries(root / p, root, report) for p in parts]
-        names = sorted({n for _, ns in labelled for n in ns})
-        if any(ns and ns != names for _, ns in labelled):
-            raise ValueError(f"{root}: train/ and test/ must hold the same class folders")
-        entries = [e for es, _ in labelled for e in es]
+        labelled = {p: _folder_entries(root / p, root, report) for p in ("train", "test")}
+        train_names, test_names = labelled["train"][1], labelled["test"][1]
+        if train_names != test_names:
+            raise ValueError(f"{root}: train/ and test/ must hold the same class folders "
+                             f"(train: {train_names}, test: {test_names})")
+        names = train_names or test_names
+        entries = [e for p in parts for e in labelled[p][0]]
     else:
         entries, names = _folder_entries(root, root, report)
         if split != "all":
             entries = [e for e in entries if _hash_split(e.id) == split]
     if not entries:
-        raise ValueError(f"{root}: no .wav/.flac/.ogg files for split {split!r}")
+        raise ValueError(f"{root}: no {'/'.join(e[1:] for e in AUDIO_EXTENSIONS)} files for split {split!r}"
+                         + (f" ({report.summary()})" if not report.clean else ""))
     clips = decode_entries(entries, sample_rate=sample_rate, min_samples=min_samples, skip_bad=skip_bad,
                            report=report)
     kind = f"{len(names)} classes" if names else "unlabelled"
-    return AudioClipDataset(clips, description=f"audio folder {root} ({kind}, split {split})",
+    counts = f"read {report.read} files, skipped {len(report.skipped)}, ignored {len(report.ignored)}"
+    return AudioClipDataset(clips, description=f"audio folder {root} ({kind}, split {split}; {counts})",
                             class_names=names or None, read_report=report)
 
 
 def _folder_entries(folder: Path, root: Path, report: ReadReport) -> tuple[list[ClipEntry], list[str]]:
-    """Entries of a flat folder (unlabelled) or of one subfolder per label; files the layout
-    does not read (loose files beside the label folders, deeper folders, other types) are
-    named as ignored."""
-    subdirs = sorted(p for p in folder.iterdir() if p.is_dir())
+    """Entries of a flat folder (unlabelled) or of one subfolder per label, read recursively;
+    loose files beside the label folders and label folders without audio are named as ignored."""
+    subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for p in sorted(folder.iterdir()):
+        if p.is_dir() and p.name.startswith("."):
+            report.ignore(f"{p.relative_to(root)}/", "hidden folder")
     if not subdirs:
-        return [ClipEntry(p, None, str(p.relative_to(root))) for p in list_folder(folder, root, report)], []
+        return [ClipEntry(p, None, str(p.relative_to(root))) for p in walk_audio(folder, root, report)], []
     for p in sorted(folder.iterdir()):
         if p.is_file():
             report.ignore(str(p.relative_to(root)), "file beside the label subfolders (belongs to no label)")
-    names = [d.name for d in subdirs]
-    entries = [ClipEntry(p, i, str(p.relative_to(root))) for i, d in enumerate(subdirs)
-               for p in list_folder(d, root, report)]
+    files = {d.name: walk_audio(d, root, report) for d in subdirs}
+    for d in subdirs:
+        if not files[d.name]:
+            report.ignore(f"{d.relative_to(root)}/", "label folder without audio files (no class made)")
+    names = [d.name for d in subdirs if files[d.name]]
+    entries = [ClipEntry(p, i, str(p.relative_to(root))) for i, name in enumerate(names) for p in files[name]]
     return entries, names
 
 
@@ -181,6 +221,18 @@ def fsdd(root: str | Path, *, split: str, sample_rate: int, min_samples: int,
     clips = decode_entries(entries, sample_rate=sample_rate, min_samples=min_samples, skip_bad=skip_bad,
                            report=report)
     return AudioClipDataset(clips, description=f"FSDD spoken digits ({split} split, {len(clips)} clips)",
+                            class_names=[str(d) for d in range(10)], read_report=report)
+
+
+def embedded_fsdd(*, split: str, sample_rate: int, min_samples: int) -> AudioClipDataset:
+    """The FSDD copy shipped in the package (all 3,000 clips; see ``jepa_domains/data/fsdd/README.md``),
+    with the same clips, order, labels, groups and ids as :func:`fsdd` on the original wav files."""
+    from jepa_domains.data.audio_fsdd import EMBEDDED_DIR, embedded_fsdd_clips
+
+    check_split(split)
+    clips = embedded_fsdd_clips(split=split, sample_rate=sample_rate, min_samples=min_samples)
+    report = ReadReport(source=f"fsdd (embedded, {EMBEDDED_DIR})", read=len(clips))
+    return AudioClipDataset(clips, description=f"FSDD spoken digits, embedded copy ({split} split, {len(clips)} clips)",
                             class_names=[str(d) for d in range(10)], read_report=report)
 
 

@@ -18,7 +18,7 @@ from jepa_domains.compat import import_torchaudio
 
 torchaudio = import_torchaudio()
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 MIN_SAMPLE_RATE = 1_000
 MAX_SAMPLE_RATE = 384_000
 MAX_CHANNELS = 8
@@ -66,7 +66,8 @@ def check_wave(wave: np.ndarray, name: str, *, min_samples: int = 1) -> None:
 
 
 def read_audio(path: str | Path, *, sample_rate: int, min_samples: int = 1) -> np.ndarray:
-    """Decode a wav/flac/ogg file, mix to mono, check it and resample to ``sample_rate``.
+    """Decode a wav/flac/ogg/mp3 file (any rate, 1 to ``MAX_CHANNELS`` channels), mix to mono,
+    check it and resample to ``sample_rate``.
 
     Returns:
         ``[S]`` float32 waveform in ``[-1, 1]`` (for integer formats).

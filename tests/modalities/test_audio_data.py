@@ -122,8 +122,8 @@ def test_audio_folder_labelled_and_flat(tmp_path):
 
 
 def test_named_dataset_needs_data_root():
-    with pytest.raises(ValueError, match="dataset 'fsdd' needs --data-root or JEPA_DOMAINS_DATA"):
-        get_modality("audio").load_dataset(AudioConfig(), "fsdd", data_root=None)
+    with pytest.raises(ValueError, match="dataset 'esc50' needs --data-root or JEPA_DOMAINS_DATA"):
+        get_modality("audio").load_dataset(AudioConfig(), "esc50", data_root=None)
 
 
 def test_synthetic_set_is_deterministic_balanced_and_marked():
@@ -131,7 +131,7 @@ def test_synthetic_set_is_deterministic_balanced_and_marked():
     assert all(np.array_equal(x.wave, y.wave) for x, y in zip(a, b))
     assert [c.label for c in a] == [i % len(CLASSES) for i in range(12)]
     assert all(np.isfinite(c.wave).all() and 0.0 < np.abs(c.wave).max() <= 1.0 for c in a)
-    ds = get_modality("audio").load_dataset(AudioConfig(synthetic_train=12, synthetic_test=6), None, split="test")
+    ds = get_modality("audio").load_dataset(AudioConfig(synthetic_train=12, synthetic_test=6), "synthetic", split="test")
     assert "SYNTHETIC" in ds.description and len(ds) == 6
 
 
@@ -177,7 +177,7 @@ def test_eval_crops_are_deterministic_and_windows_cover_the_clip():
 def test_prepare_stores_statistics_and_features_are_standardised():
     adapter = get_modality("audio")
     cfg = AudioConfig(synthetic_train=24, synthetic_test=6)
-    ds = adapter.load_dataset(cfg, None)
+    ds = adapter.load_dataset(cfg, "synthetic")
     prepared = adapter.prepare(cfg, ds)
     assert prepared.norm_mean is not None and prepared.norm_std > 0
     feats = torch.cat([clip_fbank(torch.from_numpy(c.wave), prepared).flatten() for c in ds])
@@ -202,7 +202,7 @@ def test_fsdd_names_a_misnamed_file_instead_of_changing_layout(tmp_path):
     report = data.read_report
     assert data.class_names == [str(d) for d in range(10)] and len(data) == 24
     assert data.skipped == 1 and report.skipped[0][0] == str(rec / "seven_ann_3.wav")
-    assert report.ignored == [("notes.txt", "not an audio file (.wav, .flac, .ogg)")]
+    assert report.ignored == [("notes.txt", "not an audio file (extension '.txt'; read: .wav, .flac, .ogg, .mp3)")]
     assert report.read + len(report.skipped) + len(report.ignored) == 26
 
 
@@ -211,11 +211,15 @@ def test_audio_folder_names_what_it_ignores(tmp_path, capsys):
         (tmp_path / label / "deeper").mkdir(parents=True)
         for i in range(3):
             sf.write(tmp_path / label / f"{i}.wav", tone(0.3, 300 + 30 * i), RATE)
-        sf.write(tmp_path / label / "deeper" / "x.wav", tone(0.3), RATE)
-        (tmp_path / label / "y.mp3").write_bytes(b"ID3")
+        sf.write(tmp_path / label / "deeper" / "x.wav", tone(0.3), RATE)     # nested: read, same label
+        (tmp_path / label / "y.txt").write_text("notes")
     sf.write(tmp_path / "loose.wav", tone(0.3), RATE)
+    (tmp_path / "empty").mkdir()
     data = audio_folder(tmp_path, split="all", **OPTS)
-    assert len(data) == 6 and data.class_names == ["cat", "dog"]
+    assert len(data) == 8 and data.class_names == ["cat", "dog"]
+    assert data.labels.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert [c.id for c in data.clips[:4]] == ["cat/0.wav", "cat/1.wav", "cat/2.wav", "cat/deeper/x.wav"]
     ignored = [name for name, _ in data.read_report.ignored]
-    assert ignored == ["loose.wav", "cat/deeper/", "cat/y.mp3", "dog/deeper/", "dog/y.mp3"]
-    assert "read 6; ignored 5 (loose.wav: file beside the label subfolders" in capsys.readouterr().err
+    assert ignored == ["loose.wav", "cat/y.txt", "dog/y.txt", "empty/"]
+    assert "read 8 files, skipped 0, ignored 4" in data.description
+    assert "read 8; ignored 4 (loose.wav: file beside the label subfolders" in capsys.readouterr().err

@@ -160,3 +160,28 @@ def test_time_pooling_keeps_frequency_rows_and_ignores_padding():
     out = adapter.pool(AudioConfig(pool="time"), latents, pad, batch)
     assert out.tolist() == [[1.0, 2.0], [8.0, 9.0]]                       # per frequency row, mean over time
     assert adapter.pool(AudioConfig(pool="all"), latents, pad, batch).shape == (2, 1)
+
+
+def test_clip_norm_centres_each_clip_per_bin_and_keeps_padding_zero():
+    from jepa_domains.modalities.audio.tokenizer import centre_per_clip
+
+    spec = torch.randn(3, 1, 20, 8) + torch.arange(8.0)          # per-bin offsets to remove
+    frames = torch.tensor([20, 7, 1])
+    spec[1, :, 7:] = 0.0
+    spec[2, :, 1:] = 0.0
+    out = centre_per_clip(spec, frames)
+    assert torch.allclose(out[0, 0].mean(0), torch.zeros(8), atol=1e-5)
+    assert torch.allclose(out[1, 0, :7].mean(0), torch.zeros(8), atol=1e-5) and not out[1, 0, 7:].any()
+    assert not out[2].any()                                        # one frame: centred to zero
+    torch.testing.assert_close(centre_per_clip(out, frames), out, rtol=0, atol=1e-5)   # idempotent
+    # the tokenizer applies it only when asked, on both feature paths
+    from jepa_domains.modalities.audio.tokenizer import SpectrogramPatchTokenizer
+
+    clips = synthetic_clips(2)
+    for path in ("device", "collate"):
+        plain = AudioConfig(norm_mean=0.0, norm_std=1.0, feature_path=path)
+        centred = AudioConfig(norm_mean=0.0, norm_std=1.0, feature_path=path, clip_norm=True)
+        batch = collate_clips(plain, clips, None)
+        a = SpectrogramPatchTokenizer(cfg=plain, dim=32).spectrogram(batch)
+        b = SpectrogramPatchTokenizer(cfg=centred, dim=32).spectrogram(batch)
+        torch.testing.assert_close(b, centre_per_clip(a, batch.num_frames))

@@ -19,7 +19,7 @@ from jepa_domains.train.config import GLOBAL_QUICK, resolve
 from jepa_domains.train.trainer import Trainer
 
 
-TINY = ["train.progress=false", "train.steps=6", "train.checkpoint_every=3", "data.batch_size=8",
+TINY = ["data.source=synthetic", "train.progress=false", "train.steps=6", "train.checkpoint_every=3", "data.batch_size=8",
         "modality.synthetic_train=16", "modality.synthetic_test=8"]
 
 
@@ -68,8 +68,8 @@ def test_frozen_embeddings_average_windows(tmp_path):
     adapter = get_modality("audio")
     cfg = _cfg()
     options = adapter.prepare(AudioConfig(synthetic_train=8, synthetic_test=4), adapter.load_dataset(
-        AudioConfig(synthetic_train=8, synthetic_test=4), None))
-    data = adapter.load_dataset(options, None, split="test")
+        AudioConfig(synthetic_train=8, synthetic_test=4), "synthetic"))
+    data = adapter.load_dataset(options, "synthetic", split="test")
     encoder = random_encoder(cfg, adapter, options)
     single = extract(encoder, adapter, options, data, batch_size=4)
     windowed_opts = AudioConfig(**{**options.__dict__, "eval_windows": 3})

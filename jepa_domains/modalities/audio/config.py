@@ -24,6 +24,10 @@ class AudioConfig:
     ``benchmarks/audio_features.py``) or ``"collate"`` (``torchaudio`` Kaldi fbank per clip, in
     DataLoader workers).
 
+    ``clip_norm``: also subtract each clip's own mean log-mel per bin over its valid frames
+    (cepstral mean normalisation; removes a speaker's or channel's average spectrum) before the
+    patches; applies to the JEPA and random-init encoders alike, not to the log-mel baseline.
+
     Evaluation: ``eval_windows = 1`` embeds the centre crop; ``> 1`` embeds that many evenly
     spaced windows per clip and averages them. ``pool = "time"`` averages the latents over the
     valid time patches of each frequency row and concatenates the rows (``[B, F * D]``);
@@ -46,6 +50,7 @@ class AudioConfig:
     feature_path: str = "device"
     norm_mean: float | None = None
     norm_std: float | None = None
+    clip_norm: bool = False
     prepare_max_clips: int = 1000
     eval_windows: int = 1
     pool: str = "time"

@@ -60,13 +60,14 @@ def evaluate_audio_run(run_dir: str | Path, *, source: str, data_root: str | Pat
     """Rows ``{dataset, protocol, method, probe, encoder, metric, value, ...}`` for the official
     split and, when ``grouped`` and the dataset has groups, the grouped cross-validation: one
     ``accuracy`` row per held-out group (``fold``) plus ``accuracy_mean`` / ``accuracy_std``."""
+    runs = load_runs(run_dir, encoder=encoder)
+    run = next(iter(runs.values()))
+    source = source or run.cfg.data.source or run.adapter.default_dataset
     rows = [{**r, "protocol": "official_split"}
             for r in classify_run(run_dir, source=source, data_root=data_root, probes=probes, seed=seed,
                                   batch_size=batch_size, encoder=encoder)]
     if not grouped or source not in GROUP_PROTOCOLS:
         return rows
-    runs = load_runs(run_dir, encoder=encoder)
-    run = next(iter(runs.values()))
     root = resolve_data_root(data_root or run.cfg.data.data_root)
     dataset = run.adapter.load_dataset(run.options, source, split="all", data_root=root)
     labels, groups = run.adapter.labels(dataset), getattr(dataset, "groups", None)

@@ -41,13 +41,14 @@ class SpectrogramPatchTokenizer(nn.Module):
     def spectrogram(self, batch: AudioBatch) -> torch.Tensor:
         """``[R, 1, T * patch_time, n_mels]`` normalised log-mel, zero on padded frames."""
         if batch.features is not None:
-            return batch.features
+            return batch.features if not self.cfg.clip_norm else centre_per_clip(batch.features, batch.num_frames)
         if self.front_end is None or batch.waves is None:
             raise ValueError("AudioBatch has neither features nor waves for this tokenizer's feature_path")
         fb = normalise(self.front_end(batch.waves)[:, : self.cfg.grid_frames], self.cfg)   # [R, T', M]
         frame = torch.arange(fb.shape[1], device=fb.device)
         keep = frame.unsqueeze(0) < batch.num_frames.to(fb.device).unsqueeze(1)           # [R, T']
-        return (fb * keep.unsqueeze(-1)).unsqueeze(1)
+        spec = (fb * keep.unsqueeze(-1)).unsqueeze(1)
+        return centre_per_clip(spec, batch.num_frames) if self.cfg.clip_norm else spec
 
     def prepare(self, batch: AudioBatch) -> AudioBatch:
         """Compute the log-mel features once on the device (the front end has no parameters),
@@ -63,3 +64,13 @@ class SpectrogramPatchTokenizer(nn.Module):
         pos = self.pos.to(x.dtype).unsqueeze(0).expand_as(x)
         pad = batch.layout.padding_mask(x.shape[0]).to(x.device)
         return Tokens(x=x, pos=pos, pad=pad)
+
+
+def centre_per_clip(spec: torch.Tensor, num_frames: torch.Tensor) -> torch.Tensor:
+    """Cepstral-mean-style normalisation: ``[R, 1, T', M]`` minus each row's mean over its valid
+    frames, per mel bin; padded frames stay zero. Idempotent (the mean of a centred row is 0)."""
+    frame = torch.arange(spec.shape[2], device=spec.device)
+    keep = (frame.unsqueeze(0) < num_frames.to(spec.device).unsqueeze(1)).to(spec.dtype)   # [R, T']
+    keep = keep[:, None, :, None]                                                           # [R, 1, T', 1]
+    mean = (spec * keep).sum(2, keepdim=True) / keep.sum(2, keepdim=True).clamp_min(1.0)   # [R, 1, 1, M]
+    return (spec - mean) * keep
