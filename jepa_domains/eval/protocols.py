@@ -103,7 +103,16 @@ def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: s
         class share of the test part).
     """
     runs = load_runs(run_dir, encoder=encoder)
-    run = next(iter(runs.values()))
+    splits, labels, name = labelled_splits(next(iter(runs.values())), source, data_root)
+    feats = {s: method_embeddings(runs, d, batch_size=batch_size) for s, d in splits.items()}
+    return probe_all(feats["train"], feats["test"], labels["train"], labels["test"], probes=probes, seed=seed,
+                     dataset=name)
+
+
+def labelled_splits(run: Any, source: str | None, data_root: str | Path | None) -> tuple[dict, dict, str]:
+    """The ``"train"`` / ``"test"`` datasets of ``source`` (default: the run's pretraining set)
+    as the run's adapter reads them, their ``[n]`` labels, and the dataset's name for the rows;
+    a one-line ``ValueError`` when a split has no labels."""
     source = source if source is not None else run.cfg.data.source
     root = resolve_data_root(data_root or run.cfg.data.data_root)
     splits = {s: run.adapter.load_dataset(run.options, source, split=s, data_root=root, skip_bad=run.cfg.data.skip_bad)
@@ -111,10 +120,7 @@ def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: s
     labels = {s: run.adapter.labels(d) for s, d in splits.items()}
     if labels["train"] is None or labels["test"] is None:
         raise ValueError(f"dataset {source or run.adapter.default_dataset!r} has no labels to probe")
-    feats = {s: method_embeddings(runs, d, batch_size=batch_size) for s, d in splits.items()}
-    name = source or run.adapter.default_dataset or "default"
-    return probe_all(feats["train"], feats["test"], labels["train"], labels["test"], probes=probes, seed=seed,
-                     dataset=name)
+    return splits, labels, source or run.adapter.default_dataset or "default"
 
 
 def label_encoders(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

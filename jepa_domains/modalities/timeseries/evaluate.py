@@ -208,23 +208,15 @@ def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: s
     sample. ``pool`` overrides the run's ``modality.pool`` (``"mean"`` or ``"segments"``) for
     the JEPA and random-init features alike.
     """
-    from jepa_domains.eval.protocols import method_embeddings, probe_all, probe_row
+    from jepa_domains.eval.protocols import labelled_splits, method_embeddings, probe_all, probe_row
 
     runs = load_runs(run_dir, encoder=encoder)
     if pool is not None:
         for r in runs.values():
             r.options.pool = pool
             r.options.__post_init__()
-    run = next(iter(runs.values()))
-    src = source if source is not None else run.cfg.data.source
-    root = resolve_data_root(data_root or run.cfg.data.data_root)
-    splits = {s: run.adapter.load_dataset(run.options, src, split=s, data_root=root, skip_bad=run.cfg.data.skip_bad)
-              for s in ("train", "test")}
-    labels = {s: run.adapter.labels(d) for s, d in splits.items()}
-    if labels["train"] is None or labels["test"] is None:
-        raise ValueError(f"dataset {src or run.adapter.default_dataset!r} has no labels to probe")
+    splits, labels, name = labelled_splits(next(iter(runs.values())), source, data_root)
     feats = {s: method_embeddings(runs, d, batch_size=batch_size) for s, d in splits.items()}
-    name = src or run.adapter.default_dataset or "default"
     rows = probe_all(feats["train"], feats["test"], labels["train"], labels["test"], probes=probes, seed=seed,
                      dataset=name)
     if not minirocket:
