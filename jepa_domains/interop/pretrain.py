@@ -45,6 +45,19 @@ def fresh_run_folder(out_dir: Path) -> Path:
     raise ValueError(f"out_dir {out_dir} holds 100000 fit-* runs already")
 
 
+def non_overlapping_patches(adapter: Any, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """``overrides`` with ``modality.stride = modality.patch_len`` (non-overlapping patches, as
+    TS-JEPA) unless they set the stride themselves. The time-series wrappers pretrain on short
+    sktime series: a window of two overlapping patches leaves no context patch that shares no
+    time step with its target, which the leak-free masker refuses."""
+    if overrides is None:
+        overrides = {}
+    if not isinstance(overrides, dict) or "modality.stride" in overrides:
+        return overrides  # a non-mapping is refused, naming it, by pretrain_config
+    patch_len = overrides.get("modality.patch_len", adapter.Config().patch_len)
+    return {**overrides, "modality.stride": patch_len}
+
+
 def pretrain_config(adapter: Any, *, overrides: dict[str, Any] | None, quick: bool, seed: int) -> Any:
     """The run config: the modality's defaults, the ``--quick`` sizes when ``quick``, then
     ``overrides`` (dotted keys); ``train.seed`` = ``seed``, no progress lines."""

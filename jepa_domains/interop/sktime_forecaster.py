@@ -16,7 +16,7 @@ import pandas as pd
 from sktime.forecasting.base import BaseForecaster
 
 from jepa_domains.eval.forecast import ridge_fit_predict, select_alpha
-from jepa_domains.interop.pretrain import pretrain, pretrain_config
+from jepa_domains.interop.pretrain import non_overlapping_patches, pretrain, pretrain_config
 # the ETT protocol's own window normalisation and patch-latent pooling, so both heads see the
 # same inputs (private helpers of the time-series modality, reused rather than copied)
 from jepa_domains.modalities.timeseries.evaluate import flatten_patch_latents
@@ -181,7 +181,8 @@ class JEPAForecaster(BaseForecaster):
             options, cfg = self.run_.options, None
         else:
             adapter = get_modality("timeseries")
-            cfg = pretrain_config(adapter, overrides=self.overrides, quick=True, seed=self.seed)
+            cfg = pretrain_config(adapter, overrides=non_overlapping_patches(adapter, self.overrides), quick=True,
+                                  seed=self.seed)
             options = modality_options(adapter.Config, cfg.modality)
             if options.channel_mode != "independent":
                 raise ValueError(f"forecasting needs modality.channel_mode='independent', got {options.channel_mode!r}")

@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 from sktime.transformations.base import BaseTransformer
 
+from jepa_domains.interop.pretrain import non_overlapping_patches
 from jepa_domains.interop.sklearn_embedder import JEPAEmbedder
+from jepa_domains.registry import get_modality
 
 
 class JEPATransformer(BaseTransformer):
@@ -82,7 +84,9 @@ class JEPATransformer(BaseTransformer):
         return [np.asarray(frame, dtype=np.float64).T for frame in X]
 
     def _fit(self, X: Any, y: Any = None) -> JEPATransformer:
-        self.embedder_ = JEPAEmbedder("timeseries", run_dir=self.run_dir, overrides=self.overrides, quick=self.quick,
+        overrides = self.overrides if self.run_dir is not None else non_overlapping_patches(
+            get_modality("timeseries"), self.overrides)
+        self.embedder_ = JEPAEmbedder("timeseries", run_dir=self.run_dir, overrides=overrides, quick=self.quick,
                                       seed=self.seed, out_dir=self.out_dir, batch_size=self.batch_size,
                                       device=self.device, encoder=self.encoder).fit(self._series(X))
         return self

@@ -104,3 +104,16 @@ def test_pretraining_inside_fit_leaves_nothing_and_update_keeps_the_encoder(airl
     forecaster.update(y_test.iloc[:3], update_params=True)           # the head refits, the encoder stays
     assert forecaster.encoders_["context"] is encoder and len(forecaster.train_targets_) == 135 - 64 - 3 + 1
     assert forecaster.predict().index[0] == y_test.index[3]
+
+
+def test_wrappers_pretrain_on_non_overlapping_patches_unless_told_otherwise():
+    from jepa_domains.interop.pretrain import non_overlapping_patches
+    from jepa_domains.registry import get_modality
+
+    adapter = get_modality("timeseries")
+    default_patch = adapter.Config().patch_len
+    assert non_overlapping_patches(adapter, None) == {"modality.stride": default_patch}
+    assert non_overlapping_patches(adapter, {"modality.patch_len": 4}) == {"modality.patch_len": 4,
+                                                                          "modality.stride": 4}
+    kept = {"modality.patch_len": 8, "modality.stride": 2}
+    assert non_overlapping_patches(adapter, kept) == kept                  # the user's stride stays
