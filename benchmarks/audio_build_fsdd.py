@@ -3,7 +3,7 @@
     python benchmarks/audio_build_fsdd.py --data-root /path/to/data        # reads DATA/fsdd/recordings
 
 Every recording is re-encoded losslessly (16-bit PCM into one FLAC stream) and checked by decoding
-it again. LICENSE and README.md (attribution) in that folder are kept as they are.
+it again. LICENSE, README.md (attribution) and the *.license sidecars in that folder are kept as they are.
 """
 
 from __future__ import annotations

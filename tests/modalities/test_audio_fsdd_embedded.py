@@ -46,8 +46,12 @@ def test_license_attribution_and_package_data():
         assert needle in readme
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
     shipped = pyproject["tool"]["setuptools"]["package-data"]["jepa_domains.data"]
-    assert {Path(p).name for p in shipped} == {AUDIO_FILE, INDEX_FILE, "LICENSE", "README.md"}
+    assert {Path(p).name for p in shipped} == {AUDIO_FILE, INDEX_FILE, "LICENSE", "README.md",
+                                               f"{AUDIO_FILE}.license", f"{INDEX_FILE}.license"}
     assert all((REPO / "jepa_domains" / "data" / p).is_file() for p in shipped)
+    for name in (AUDIO_FILE, INDEX_FILE):          # a license file beside each data file (REUSE sidecar)
+        sidecar = (EMBEDDED_DIR / f"{name}.license").read_text()
+        assert "SPDX-License-Identifier: CC-BY-SA-4.0" in sidecar and "Jakobovski" in sidecar
 
 
 def test_fsdd_is_the_default_and_needs_no_data_root():
