@@ -3,6 +3,10 @@ random-init encoder and a Weisfeiler–Lehman + linear-SVM baseline, next to the
 plus the cost of METIS partitioning (collate) as a fraction of a training step.
 
     python benchmarks/graph_eval.py --data-root /path/to/data --datasets MUTAG PROTEINS
+    python benchmarks/graph_eval.py --data-root DATA --datasets MUTAG --config graph-jepa --cost-only
+
+A dataset is a name under ``DATA/tudataset/`` or the path of any TU-format folder; its run
+folders are ``--out/NAME`` (the folder's name), never inside the dataset folder.
 """
 
 from __future__ import annotations
@@ -24,34 +28,46 @@ CPU_SIZE = ["train.steps=150", "optim.warmup_steps=15", "train.checkpoint_every=
 
 
 def partition_cost(cfg, *, batches: int = 6) -> dict[str, float]:
-    """Mean collate (edge drop + METIS + expansion + masks) and train-step milliseconds."""
+    """Partitioning cost as a run pays it.
+
+    Collate (edge drop + METIS + expansion + masks, the trainer's own sampler and collator) is
+    timed over every batch of the run (``train.steps``), so that the first-use misses of a
+    partition pool count as often as a run meets them; the train step is timed on ``batches``
+    batches after one warm-up. Returns mean milliseconds per batch and the collate fraction.
+    """
     from jepa_domains.modalities.base import resolve_data_root
     from jepa_domains.train.build import build
-    from jepa_domains.train.loader import sample_seed
+    from jepa_domains.train.loader import KeyedDataset, MaskingCollator, ShardedBatchSampler
 
     built = build(cfg)
     adapter = built.adapter
-    ds = adapter.load_dataset(built.options, cfg.data.source, data_root=resolve_data_root(cfg.data.data_root))
+    ds = adapter.load_dataset(built.options, cfg.data.source, split=adapter.pretrain_split(built.options),
+                              data_root=resolve_data_root(cfg.data.data_root))
     cfg.modality = dataclasses.asdict(adapter.prepare(built.options, ds))
     built = build(cfg)
-    model, opts, bs = built.model.train(), built.options, cfg.data.batch_size
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    collate_s = step_s = 0.0
-    for b in range(batches + 1):
+    model, opts = built.model.train(), built.options
+    collator = MaskingCollator(adapter, opts, built.masker, seed=cfg.train.seed, total_steps=cfg.train.steps)
+    keyed = KeyedDataset(ds)
+    stream = iter(ShardedBatchSampler(num_samples=len(ds), global_batch=cfg.data.batch_size, seed=cfg.train.seed))
+    kept, collate_s = [], 0.0
+    for b in range(cfg.train.steps):
+        items = [keyed[key] for key in next(stream)]
         start = time.perf_counter()
-        idx = [(b * bs + i) % len(ds) for i in range(bs)]
-        gens = [torch.Generator().manual_seed(sample_seed(0, 0, i)) for i in idx]
-        batch = adapter.collate(opts, [ds[i] for i in idx], gens)
-        plan = built.masker(batch.layout, gens)
-        mid = time.perf_counter()
+        batch, plan, _ = collator(items)
+        collate_s += time.perf_counter() - start
+        if b <= batches:
+            kept.append((batch, plan))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    step_s = 0.0
+    for b, (batch, plan) in enumerate(kept):
+        start = time.perf_counter()
         model(batch, plan).loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        if b:  # the first batch warms up
-            collate_s += mid - start
-            step_s += time.perf_counter() - mid
-    return {"collate_ms": 1e3 * collate_s / batches, "step_ms": 1e3 * step_s / batches,
-            "collate_fraction": collate_s / (collate_s + step_s)}
+        if b:  # the first step warms up
+            step_s += time.perf_counter() - start
+    collate_ms, step_ms = 1e3 * collate_s / cfg.train.steps, 1e3 * step_s / (len(kept) - 1)
+    return {"collate_ms": collate_ms, "step_ms": step_ms, "collate_fraction": collate_ms / (collate_ms + step_ms)}
 
 
 def main() -> None:
@@ -65,6 +81,11 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="extra run-config override")
     parser.add_argument("--encoder", default="both", choices=("context", "target", "both"),
                         help="which pretrained encoder to probe (both: context and EMA target)")
+    parser.add_argument("--config", default=None,
+                        help="a shipped graph recipe or config file, in place of the CPU-sized settings")
+    parser.add_argument("--cost-only", action="store_true",
+                        help="only measure the partitioning cost (collate vs training step)")
+    parser.add_argument("--batches", type=int, default=6, help="batches timed for the partitioning cost")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -75,12 +96,17 @@ def main() -> None:
 
     adapter = get_modality("graph")
     table = []
-    for name in args.datasets:
-        overrides = CPU_SIZE + [f"data.source={name}", f"data.data_root={args.data_root}"] + args.overrides
-        cost = partition_cost(resolve("graph", defaults=adapter.run_defaults, overrides=overrides))
+    size = [] if args.config else CPU_SIZE
+    for source in args.datasets:
+        name = Path(source).expanduser().name  # a path's folder name: runs go to --out, not the dataset
+        overrides = size + [f"data.source={source}", f"data.data_root={args.data_root}"] + args.overrides
+        cfg = resolve("graph", defaults=adapter.run_defaults, file=args.config, overrides=overrides)
+        cost = partition_cost(cfg, batches=args.batches)
         print(f"[{name}] collate {cost['collate_ms']:.1f} ms vs step {cost['step_ms']:.1f} ms per batch "
               f"(partitioning {100 * cost['collate_fraction']:.0f}% of collate+step)", flush=True)
-        cfg = resolve("graph", defaults=adapter.run_defaults, overrides=overrides)
+        if args.cost_only:
+            continue
+        cfg = resolve("graph", defaults=adapter.run_defaults, file=args.config, overrides=overrides)
         start = time.perf_counter()
         result = cross_validate_pretraining(cfg, Path(args.out) / name, folds=args.folds, encoder=args.encoder)
         for verdict in verdicts([{**r, "task": "classify_cv"} for r in result["rows"]]):

@@ -223,3 +223,34 @@ def test_transductive_protocol_pretrains_once_on_every_graph_and_probes_each_fol
         [r["value"] for r in jepa]
     with pytest.raises(ValueError, match="pretrain_on must be one of"):
         GraphConfig(pretrain_on="test")
+
+
+def test_any_tu_folder_is_read_by_name_under_the_data_root_or_by_path(tmp_path):
+    folder = _write_tu(tmp_path / "tudataset", "MYSET")
+    adapter, cfg = GraphAdapter(), GraphConfig(num_folds=2)
+    by_name = adapter.load_dataset(cfg, "MYSET", split="all", data_root=tmp_path)
+    by_path = adapter.load_dataset(cfg, str(folder), split="all")
+    assert len(by_name) == len(by_path) == 3
+    assert by_name.samples[0].id == by_path.samples[0].id == "MYSET/0"
+    with pytest.raises(ValueError, match=r"unknown graph dataset 'NOPE': no folder .*tudataset/NOPE"):
+        adapter.load_dataset(cfg, "NOPE", data_root=tmp_path)
+    with pytest.raises(ValueError, match=r"'MUTAG': folder .*tudataset/MUTAG not found"):
+        adapter.load_dataset(cfg, "MUTAG", data_root=tmp_path)
+    with pytest.raises(ValueError, match="needs --data-root"):
+        adapter.load_dataset(cfg, "MUTAG", data_root=None)
+
+
+def test_graph_eval_writes_the_runs_of_a_dataset_path_under_out_not_into_the_dataset(tmp_path, monkeypatch):
+    import sys
+
+    folder = _write_tu(tmp_path / "data", "MYSET")
+    out = tmp_path / "runs"
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "graph_eval.py"
+    monkeypatch.setattr(sys, "argv", ["graph_eval.py", "--data-root", str(tmp_path), "--datasets", f"{folder}/",
+                                      "--cost-only", "--batches", "1", "--out", str(out),
+                                      "--set", "train.steps=2", "--set", "data.batch_size=2"])
+    import runpy
+    runpy.run_path(str(bench), run_name="__main__")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["MYSET_A.txt", "MYSET_edge_labels.txt",
+                                                              "MYSET_graph_indicator.txt", "MYSET_graph_labels.txt",
+                                                              "MYSET_node_labels.txt"])

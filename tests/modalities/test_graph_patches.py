@@ -12,7 +12,7 @@ from torch_geometric.utils import to_undirected
 from jepa_domains.core.tokens import Layout
 from jepa_domains.data.graph_synthetic import synthetic_graph_families
 from jepa_domains.modalities.graph import GraphAdapter, GraphConfig, GraphPatchTokenizer, HyperbolicTargetHead
-from jepa_domains.modalities.graph.collate import collate_graphs
+from jepa_domains.modalities.graph.collate import collate_graphs, sample_patches
 from jepa_domains.modalities.graph.dataset import make_sample, random_walk_pe
 from jepa_domains.modalities.graph.partition import metis_membership, partition_graph
 
@@ -151,3 +151,28 @@ def test_synthetic_set_is_deterministic_and_balanced():
     degrees = [g.edge_index.shape[1] / g.num_nodes for g in synthetic_graph_families(per_class=40)]
     per_family = np.asarray(degrees).reshape(40, 4).mean(0)
     assert np.all(np.abs(per_family - 4.0) < 1.0)                     # matched density
+
+
+def test_partition_pool_keeps_at_most_n_partitions_per_graph_and_is_order_free():
+    """``pool=N``: every visit draws one of N edge-dropped partitions, each computed once and
+    seeded by the graph and the slot (not by the visit), so two datasets visited in different
+    orders hold the same partitions; evaluation still sees the intact graph."""
+    def visit(order):
+        sample = make_sample(synthetic_graph_families(per_class=1, seed=0)[0], "G/0", walk_length=4, degree_cap=16)
+        chosen = [sample_patches(sample, num_patches=6, drop_rate=0.3, hops=1, pool=3,
+                                 generator=torch.Generator().manual_seed(seed)) for seed in order]
+        return sample, chosen
+
+    sample, chosen = visit(range(40))
+    assert len(sample.pool_patches) == 3
+    assert len({id(p) for p in chosen}) == 3                               # 40 visits, 3 METIS calls
+    other, _ = visit(reversed(range(40)))
+    for key, patches in sample.pool_patches.items():
+        assert torch.equal(patches.node, other.pool_patches[key].node)
+    fresh = [sample_patches(sample, num_patches=6, drop_rate=0.3, hops=1, pool=0,
+                            generator=torch.Generator().manual_seed(seed)) for seed in range(6)]
+    assert len({tuple(p.node.tolist()) for p in fresh}) > 3                # pool=0: a new drop each visit
+    intact = sample_patches(sample, num_patches=6, drop_rate=0.3, hops=1, pool=3, generator=None)
+    assert intact is sample.eval_patches and all(intact is not p for p in chosen)
+    with pytest.raises(ValueError, match="partition_pool must be >= 0"):
+        GraphConfig(partition_pool=-1)

@@ -37,6 +37,10 @@ class GraphConfig:
         drop_rate: fraction of edges dropped before each training-time partition.
         hops: neighbourhood expansion of every METIS part.
         metis_recursive: METIS recursive bisection (fast, fills all parts) or k-way.
+        partition_pool: ``0``: a fresh edge drop and METIS call at every training visit of a graph
+            (Graph-JEPA). ``N > 0``: each graph keeps ``N`` partitions, each from its own edge
+            drop (seeded by the graph's id and the slot), and every visit draws one of them, so
+            METIS runs at most ``N`` times per graph in a run.
         walk_length: random-walk PE steps.
         gnn_layers: GIN/GINE depth of the patch encoder.
         target: ``"latent"`` (layer-normed latents) or ``"hyperbolic"`` (unit-hyperbola coordinates).
@@ -56,6 +60,7 @@ class GraphConfig:
     drop_rate: float = 0.3
     hops: int = 1
     metis_recursive: bool = True
+    partition_pool: int = 0
     walk_length: int = 8
     gnn_layers: int = 2
     target: str = "latent"
@@ -73,6 +78,7 @@ class GraphConfig:
 
     def __post_init__(self) -> None:
         checks = (("num_patches", self.num_patches, 2), ("num_targets", self.num_targets, 1), ("hops", self.hops, 0),
+                  ("partition_pool", self.partition_pool, 0),
                   ("walk_length", self.walk_length, 1), ("gnn_layers", self.gnn_layers, 1),
                   ("degree_cap", self.degree_cap, 1), ("in_features", self.in_features, 0),
                   ("edge_features", self.edge_features, 0), ("num_folds", self.num_folds, 2),
@@ -88,6 +94,25 @@ class GraphConfig:
             raise ValueError(f"modality.pretrain_on must be one of {PRETRAIN_ON}, got {self.pretrain_on!r}")
         if not 0 <= self.fold < self.num_folds:
             raise ValueError(f"modality.fold must lie in [0, {self.num_folds}), got {self.fold}")
+
+
+def tu_folder(source: str, data_root: Path | str | None) -> Path | None:
+    """The TU-format folder ``source`` names, or None when there is none.
+
+    A bare name (any TU dataset, not only the five described in ``TU_DATASETS``) is looked up as
+    ``DATA_ROOT/tudataset/NAME`` first; anything else is a path to the folder itself.
+    """
+    bare = Path(source).name == source
+    if bare and data_root is not None:
+        named = Path(data_root) / "tudataset" / source
+        if named.is_dir():
+            return named
+        if source in TU_DATASETS:
+            raise ValueError(f"dataset {source!r}: folder {named} not found under the data root")
+    if bare and source in TU_DATASETS:
+        return None  # a described name is only ever read from the data root
+    folder = Path(source).expanduser()
+    return folder if folder.is_dir() else None
 
 
 @register_modality("graph")
@@ -124,7 +149,7 @@ class GraphAdapter(ModalityAdapter):
     def collate(self, cfg: GraphConfig, samples: Sequence[Any],
                 generators: Sequence[torch.Generator] | None) -> GraphBatch:
         return collate_graphs(samples, generators, num_patches=cfg.num_patches, drop_rate=cfg.drop_rate, hops=cfg.hops,
-                              recursive=cfg.metis_recursive)
+                              recursive=cfg.metis_recursive, pool=cfg.partition_pool)
 
     def datasets(self) -> dict[str, str]:
         return {SYNTHETIC: "SYNTHETIC: 4 x 100 generated graphs, random-graph families (ER, BA, WS, SBM)",
@@ -154,17 +179,14 @@ class GraphAdapter(ModalityAdapter):
             graphs = synthetic_graph_families(per_class=cfg.synthetic_per_class, seed=0)
             return GraphDataset(graphs, [f"synthetic/{i}" for i in range(len(graphs))],
                                 description="SYNTHETIC random-graph families (ER/BA/WS/SBM), 4 classes", **kwargs)
-        if source in TU_DATASETS:
-            if data_root is None:
+        folder = tu_folder(source, data_root)
+        if folder is None:
+            if source in TU_DATASETS:
                 raise ValueError(f"dataset {source!r} needs --data-root or JEPA_DOMAINS_DATA")
-            folder = Path(data_root) / "tudataset" / source
-            name = source
-        else:
-            folder = Path(source).expanduser()
-            if not folder.is_dir():
-                known = ", ".join(self.datasets())
-                raise ValueError(f"unknown graph dataset {source!r}: not a known name ({known}) nor a folder")
-            name = folder.name
+            looked = Path(data_root) / "tudataset" / source if data_root is not None else "DATA_ROOT/tudataset/NAME"
+            raise ValueError(f"unknown graph dataset {source!r}: no folder {looked} and no such path "
+                             f"(known names: {', '.join(self.datasets())})")
+        name = folder.name
         tu = read_tu_dataset(folder, name)
         return GraphDataset(tu.graphs, [f"{name}/{i}" for i in range(len(tu.graphs))],
                             description=f"{TU_DATASETS.get(name, 'TU-format graphs')} (read from {folder})", **kwargs)

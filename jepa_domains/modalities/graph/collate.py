@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,23 +37,48 @@ class GraphBatch(Batch):
     patch_index: Tensor = None  # type: ignore[assignment]
 
 
+def pool_seed(sample_id: str, slot: int) -> int:
+    """Seed of the edge drop behind pool slot ``slot`` of graph ``sample_id`` (stable across
+    processes, runs and resumes: CRC32 of the id, not Python's salted ``hash``)."""
+    return zlib.crc32(f"{sample_id}#{slot}".encode())
+
+
 def sample_patches(sample: GraphSample, *, num_patches: int, drop_rate: float, hops: int,
-                   generator: torch.Generator | None, recursive: bool = True) -> GraphPatches:
-    """Partition one graph; the intact-graph partition used at evaluation is cached on the sample."""
-    if generator is None and sample.eval_patches is not None:
-        return sample.eval_patches
-    patches = partition_graph(sample.num_nodes, sample.data.edge_index, sample.undirected,
-                              num_patches=num_patches, drop_rate=drop_rate, hops=hops, generator=generator,
-                              recursive=recursive)
+                   generator: torch.Generator | None, recursive: bool = True, pool: int = 0) -> GraphPatches:
+    """Partition one graph.
+
+    ``generator=None`` (evaluation): the intact graph's partition, cached on the sample.
+    ``pool=0``: a fresh edge drop drawn from ``generator``. ``pool=N``: ``generator`` draws one
+    of ``N`` slots, whose partition (its own edge drop, seeded by :func:`pool_seed`) is computed
+    on the slot's first use and kept on the sample.
+    """
     if generator is None:
-        sample.eval_patches = patches
-    return patches
+        if sample.eval_patches is None:
+            sample.eval_patches = partition_graph(sample.num_nodes, sample.data.edge_index, sample.undirected,
+                                                  num_patches=num_patches, drop_rate=drop_rate, hops=hops,
+                                                  generator=None, recursive=recursive)
+        return sample.eval_patches
+    if pool <= 0:
+        return partition_graph(sample.num_nodes, sample.data.edge_index, sample.undirected, num_patches=num_patches,
+                               drop_rate=drop_rate, hops=hops, generator=generator, recursive=recursive)
+    slot = int(torch.randint(pool, (1,), generator=generator))
+    key = (slot, num_patches, drop_rate, hops, recursive)
+    if sample.pool_patches is None:
+        sample.pool_patches = {}
+    if key not in sample.pool_patches:
+        slot_generator = torch.Generator().manual_seed(pool_seed(sample.id, slot))
+        sample.pool_patches[key] = partition_graph(sample.num_nodes, sample.data.edge_index, sample.undirected,
+                                                   num_patches=num_patches, drop_rate=drop_rate, hops=hops,
+                                                   generator=slot_generator, recursive=recursive)
+    return sample.pool_patches[key]
 
 
 def collate_graphs(samples: Sequence[GraphSample], generators: Sequence[torch.Generator] | None, *,
-                   num_patches: int, drop_rate: float, hops: int, recursive: bool = True) -> GraphBatch:
-    """Partition every graph (edges dropped with each sample's generator; none at evaluation)
-    and stack the patch copies with offsets into one :class:`GraphBatch`.
+                   num_patches: int, drop_rate: float, hops: int, recursive: bool = True,
+                   pool: int = 0) -> GraphBatch:
+    """Partition every graph (:func:`sample_patches`: edges dropped with each sample's
+    generator, or drawn from a pool of ``pool`` partitions; none at evaluation) and stack the
+    patch copies with offsets into one :class:`GraphBatch`.
 
     Gathers use ``index_select``: plain advanced indexing takes a slow threaded path on a
     loaded 2-core CPU."""
@@ -65,7 +91,7 @@ def collate_graphs(samples: Sequence[GraphSample], generators: Sequence[torch.Ge
     for row, sample in enumerate(samples):
         gen = None if generators is None else generators[row]
         patches = sample_patches(sample, num_patches=num_patches, drop_rate=drop_rate, hops=hops, generator=gen,
-                                 recursive=recursive)
+                                 recursive=recursive, pool=pool)
         data = sample.data
         xs.append(data.x.index_select(0, patches.node))
         pes.append(data.rw_pe.index_select(0, patches.node))

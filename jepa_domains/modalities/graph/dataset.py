@@ -34,6 +34,9 @@ class GraphSample:
         label: class index, or -1 when unlabelled.
         id: name for messages and joins (``"MUTAG/17"``).
         eval_patches: cached deterministic (no edge drop) partition, filled on first use.
+        pool_patches: training partitions kept under ``partition_pool``, keyed by
+            ``(slot, num_patches, drop_rate, hops, recursive)``, filled on first use (None
+            until then, so that an unused sample stores like any other).
     """
 
     data: Data
@@ -41,6 +44,7 @@ class GraphSample:
     label: int
     id: str
     eval_patches: GraphPatches | None = field(default=None, repr=False)
+    pool_patches: dict[tuple, GraphPatches] | None = field(default=None, repr=False)
 
     @property
     def num_nodes(self) -> int:
