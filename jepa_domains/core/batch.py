@@ -19,11 +19,17 @@ class Batch:
         layout: token arrangement for the masker (computed on the CPU, in the collate).
         labels: ``[B]`` long labels where the dataset has them, else None.
         ids: per-sample identifiers (dataset indices or file names) for joins and error messages.
+        target_view: a second view of the same samples for the EMA target encoder, when the
+            context encoder reads a perturbed copy (T-JEPA: the context sees a down-sampled or
+            distorted track and predicts the latents of the clean one). It must tokenize to the
+            same ``[R, N]`` token grid as this batch, since one mask plan indexes both. None: the
+            target encoder reads this batch too.
     """
 
     layout: Layout
     labels: torch.Tensor | None = None
     ids: list | None = None
+    target_view: Batch | None = None
 
     def to(self, device: torch.device | str) -> "Batch":
         changes = {}

@@ -114,15 +114,31 @@ class JEPA(nn.Module):
         self.target_encoder.tokenizer = self.encoder.tokenizer
 
     def _target_tokens(self, batch: Batch, tokens: Tokens) -> Tokens:
-        """Tokens the target encoder sees: the online ones (shared tokenizer, no second pass;
-        detached because the target side gets no gradient) or its own EMA tokenizer's."""
-        if self.share_tokenizer:
-            if self.target_encoder.tokenizer is not self.encoder.tokenizer:
-                raise RuntimeError("share_tokenizer is set but the target tokenizer is a separate module; "
-                                   "call JEPA.tie_tokenizer() after rebuilding submodules")
-            return Tokens(tokens.x.detach(), tokens.pos.detach(), tokens.pad)
-        self.target_encoder.eval()
-        return self.target_encoder.tokenize(batch)
+        """Tokens the target encoder sees.
+
+        Of ``batch`` itself: the online ones (shared tokenizer, no second pass; detached because
+        the target side gets no gradient) or its own EMA tokenizer's. Of ``batch.target_view``
+        when the collate made one (the context then reads a perturbed copy): that view through
+        the shared or the EMA tokenizer; its token grid and padding must match the context's.
+        """
+        if self.share_tokenizer and self.target_encoder.tokenizer is not self.encoder.tokenizer:
+            raise RuntimeError("share_tokenizer is set but the target tokenizer is a separate module; "
+                               "call JEPA.tie_tokenizer() after rebuilding submodules")
+        view = batch.target_view
+        if view is None:
+            if self.share_tokenizer:
+                return Tokens(tokens.x.detach(), tokens.pos.detach(), tokens.pad)
+            self.target_encoder.eval()
+            return self.target_encoder.tokenize(batch)
+        view = self.encoder.prepare(view)
+        if not self.share_tokenizer:
+            self.target_encoder.eval()
+        clean = self.target_encoder.tokenize(view)
+        if clean.pad.shape != tokens.pad.shape or not torch.equal(clean.pad, tokens.pad):
+            raise ValueError(f"the batch's target view tokenizes to a grid of {tuple(clean.pad.shape)} with "
+                             f"{int((~clean.pad).sum())} tokens, the context view to {tuple(tokens.pad.shape)} with "
+                             f"{int((~tokens.pad).sum())}: one mask plan cannot index both")
+        return clean
 
     def forward(self, batch: Batch, plan: MaskPlan, *, seed: int = 0, diagnostics: bool = False) -> JEPAOutput:
         batch = self.encoder.prepare(batch)

@@ -67,3 +67,38 @@ def test_state_dict_round_trip_and_the_unshared_default():
     # the same parameters are trained whether or not the tokenizer is shared
     assert sum(p.numel() for p in plain.parameters() if p.requires_grad) == \
         sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def test_a_target_view_feeds_the_target_encoder_and_only_it():
+    """``batch.target_view``: the context reads the batch, the EMA target the view (T-JEPA's
+    perturbed context); a view equal to the batch changes nothing; a grid mismatch is refused."""
+    import dataclasses
+
+    import pytest
+
+    from tests.core.test_model import make_batch
+
+    for share in (True, False):
+        model = make_model(share=share).eval()
+        torch.manual_seed(1)
+        clean = make_batch()
+        perturbed = dataclasses.replace(clean, x=clean.x + 0.5 * torch.randn_like(clean.x))
+        plan = RandomMasker()(clean.layout, [torch.Generator().manual_seed(i) for i in range(4)])
+        def pred_and_target(batch):
+            pred, target = model(batch, plan, diagnostics=True).watch[:2]
+            return pred.detach(), target
+
+        two_view = pred_and_target(dataclasses.replace(perturbed, target_view=clean))
+        same = pred_and_target(dataclasses.replace(clean, target_view=clean))
+        for a, b in zip(same, pred_and_target(clean)):
+            assert torch.allclose(a, b, atol=1e-6)                        # a view equal to the batch: no change
+        assert torch.allclose(two_view[1], pred_and_target(clean)[1], atol=1e-6)      # targets: the clean view
+        assert torch.allclose(two_view[0], pred_and_target(perturbed)[0], atol=1e-6)  # context: the perturbed one
+        assert not torch.allclose(two_view[1], pred_and_target(perturbed)[1], atol=1e-3)
+        out = model(dataclasses.replace(perturbed, target_view=clean), plan)
+        out.loss.backward()
+        assert model.encoder.tokenizer.proj.weight.grad is not None
+        assert all(p.grad is None for p in model.target_encoder.transformer.parameters())
+        shorter = make_batch(valid=torch.tensor([12, 12, 12, 9]))
+        with pytest.raises(ValueError, match="target view tokenizes to a grid"):
+            model(dataclasses.replace(clean, target_view=shorter), plan)

@@ -177,3 +177,24 @@ def test_thinning_makes_a_stop_inside_a_track_one_point_whatever_the_sampling():
     d = arclength_resample(t[::2], xy[::2], 32)[1]
     assert np.hypot(*(c - d).T).max() > 100.0
     np.testing.assert_array_equal(thin_track(t, xy, 0.0)[1], xy)
+
+
+def test_context_only_augmentation_pairs_a_perturbed_batch_with_its_clean_target_view():
+    """``aug_view="context"``: the batch is the down-sampled/jittered copy, its ``target_view``
+    the clean tracks exactly as evaluation collates them; ``"sample"`` keeps one view."""
+    ds = synthetic_tracks(num_per_class=1, seed=0)
+    tracks = [ds[i] for i in range(4)]
+    gens = lambda: [torch.Generator().manual_seed(i) for i in range(len(tracks))]  # noqa: E731
+    common = dict(max_points=32, speed_scale=1.0, gap_scale=1.0, resample="arclength",
+                  aug_downsample=0.5, aug_distort=0.5)
+    two = collate_tracks(tracks, generators=gens(), aug_view="context", **common)
+    clean = collate_tracks(tracks, generators=None, **common)
+    one = collate_tracks(tracks, generators=gens(), aug_view="sample", **common)
+    assert one.target_view is None and clean.target_view is None
+    assert torch.equal(two.target_view.xy, clean.xy) and torch.equal(two.target_view.features, clean.features)
+    assert torch.equal(two.xy, one.xy)                                   # the context: the same perturbed copy
+    assert not torch.equal(two.xy, clean.xy)
+    assert torch.equal(two.layout.valid, two.target_view.layout.valid)
+    assert collate_tracks(tracks, generators=None, aug_view="context", **common).target_view is None
+    with pytest.raises(ValueError, match="aug_view='context' needs resample='arclength'"):
+        collate_tracks(tracks, generators=gens(), aug_view="context", **{**common, "resample": "index"})

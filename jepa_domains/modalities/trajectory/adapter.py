@@ -64,6 +64,9 @@ class TrajectoryConfig:
                                         # max_points points evenly spaced along the path
     aug_downsample: float = 0.0         # pretraining: drop inner points at a rate ~ U(0, this)
     aug_distort: float = 0.0            # pretraining: jitter points (one median step) at a rate ~ U(0, this)
+    aug_view: str = "sample"            # sample: augment the whole sample | context: only the context encoder
+                                        # reads the augmented track, the target encoder the clean one (T-JEPA;
+                                        # needs resample=arclength)
     still_length: float = 0.0           # >0: a track whose path is shorter than this many cells is a stop
                                         # (its centroid), not a shape made of GPS jitter
     min_step: float = 0.0               # >0: drop points closer than this many cells to the previous kept
@@ -110,7 +113,7 @@ class TrajectoryAdapter(ModalityAdapter):
                               gap_scale=cfg.gap_scale or 1.0, generators=generators, inputs=cfg.inputs,
                               resample=cfg.resample, cell_size=cfg.cell_size or 1.0,
                               aug_downsample=cfg.aug_downsample, aug_distort=cfg.aug_distort,
-                              still_length=cfg.still_length, min_step=cfg.min_step)
+                              still_length=cfg.still_length, min_step=cfg.min_step, aug_view=cfg.aug_view)
 
     def datasets(self) -> dict[str, str]:
         return dict(DATASETS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ the heading change, sin/cos of the heading; ``geometry`` = arc-length fraction, 
 length in cells, sin/cos of the heading change, sin/cos of the heading (no time at all)."""
 INPUTS = ("motion", "geometry")
 RESAMPLING = ("index", "arclength")
+AUG_VIEWS = ("sample", "context")
 
 
 @dataclass
@@ -174,14 +176,18 @@ def choose_points(n: int, max_points: int, generator: torch.Generator | None) ->
 def collate_tracks(samples: Sequence[Track], *, max_points: int, speed_scale: float, gap_scale: float,
                    generators: Sequence[torch.Generator] | None, inputs: str = "motion", resample: str = "index",
                    cell_size: float = 1.0, aug_downsample: float = 0.0, aug_distort: float = 0.0,
-                   still_length: float = 0.0, min_step: float = 0.0) -> TrajectoryBatch:
+                   still_length: float = 0.0, min_step: float = 0.0, aug_view: str = "sample") -> TrajectoryBatch:
     """Pad tracks to the longest (at most ``max_points``) of the batch.
 
     ``resample="index"`` keeps at most ``max_points`` of the recorded points (evenly spaced at
     evaluation, a random subset in training); ``"arclength"`` gives every track exactly
     ``max_points`` points evenly spaced along its path (:func:`arclength_resample`).
     ``inputs`` picks :func:`motion_features` or :func:`geometry_features`. With ``generators``
-    (training), :func:`augment_track` runs first when ``aug_downsample`` / ``aug_distort`` > 0.
+    (training), :func:`augment_track` runs first when ``aug_downsample`` / ``aug_distort`` > 0:
+    on the whole sample (``aug_view="sample"``), or on the context only (``"context"``, T-JEPA:
+    the batch is the perturbed copy and its ``target_view`` the clean tracks, so the context of
+    a sparse or jittered track predicts the latents of the clean one; needs ``"arclength"``,
+    which gives both views the same ``max_points`` tokens).
     ``still_length`` > 0: a track whose path is shorter than ``still_length * cell_size`` (GPS
     jitter of a device that does not move) becomes a stop at its centroid (:func:`as_stop`).
     ``min_step`` > 0: points closer than ``min_step * cell_size`` to the previous kept point are
@@ -193,6 +199,16 @@ def collate_tracks(samples: Sequence[Track], *, max_points: int, speed_scale: fl
         raise ValueError(f"unknown trajectory inputs {inputs!r}; known: {', '.join(INPUTS)}")
     if resample not in RESAMPLING:
         raise ValueError(f"unknown trajectory resampling {resample!r}; known: {', '.join(RESAMPLING)}")
+    if aug_view not in AUG_VIEWS:
+        raise ValueError(f"unknown trajectory aug_view {aug_view!r}; known: {', '.join(AUG_VIEWS)}")
+    if aug_view == "context" and resample != "arclength":
+        raise ValueError("aug_view='context' needs resample='arclength' (both views must give the same tokens)")
+    common = dict(max_points=max_points, speed_scale=speed_scale, gap_scale=gap_scale, inputs=inputs,
+                  resample=resample, cell_size=cell_size, still_length=still_length, min_step=min_step)
+    if aug_view == "context" and generators is not None and (aug_downsample > 0 or aug_distort > 0):
+        perturbed = collate_tracks(samples, generators=generators, aug_downsample=aug_downsample,
+                                   aug_distort=aug_distort, **common)
+        return dataclasses.replace(perturbed, target_view=collate_tracks(samples, generators=None, **common))
     picked = []
     for i, track in enumerate(samples):
         if len(track) < 2:
