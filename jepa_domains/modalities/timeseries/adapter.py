@@ -18,10 +18,12 @@ from jepa_domains.modalities.timeseries.datasets import (
     ETT_NAMES,
     SeriesDataset,
     check_series,
+    load_csv_folder_split,
     load_long_series,
     load_ts_split,
     resolve_source,
     synthetic_dataset,
+    target_channels,
     window_series,
 )
 from jepa_domains.modalities.timeseries.masking import NoOverlapMasker
@@ -59,6 +61,12 @@ class TimeSeriesConfig:
             ``"segments"`` (masked means over ``pool_segments`` consecutive, equal parts of each
             row's valid patches, side by side: keeps the coarse order of events).
         pool_segments: number of parts of the ``"segments"`` pooling.
+        columns: the CSV columns read as channels, in this order (a long CSV series, or every
+            file of a CSV class folder); empty: every column but a leading date/time column.
+        target: the column(s) ``eval --task forecast`` forecasts and scores (a subset of the
+            columns read); empty: every channel (the ETT multivariate setting). Pretraining
+            reads every chosen column either way; with ``channel_mode="mixing"`` the target's
+            forecast is made from the features of all columns together.
     """
 
     patch_len: int = 16
@@ -77,8 +85,19 @@ class TimeSeriesConfig:
     impute: bool = False
     pool: str = "mean"
     pool_segments: int = 4
+    columns: tuple[str, ...] = ()
+    target: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        self.columns, self.target = _names(self.columns), _names(self.target)
+        for key, names in (("columns", self.columns), ("target", self.target)):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"modality.{key} names {', '.join(map(repr, repeated))} more than once")
+        outside = [t for t in self.target if self.columns and t not in self.columns]
+        if outside:
+            raise ValueError(f"modality.target {', '.join(map(repr, outside))} not among modality.columns "
+                             f"({', '.join(self.columns)})")
         if self.channel_mode not in ("independent", "mixing"):
             raise ValueError(f"modality.channel_mode must be 'independent' or 'mixing', got {self.channel_mode!r}")
         if self.mask not in ("random", "span", "future"):
@@ -135,7 +154,7 @@ class TimeSeriesAdapter(ModalityAdapter):
         if split not in ("train", "val", "test", "all"):
             raise ValueError(f"unknown split {split!r}; use train, val, test or all")
         kind, path = resolve_source(source if source is not None else self.default_dataset, data_root)
-        classes = None
+        classes, report = None, ReadReport()
         if kind == "synthetic":
             series, description = synthetic_dataset(split), f"SYNTHETIC waveform families ({split})"
         elif kind in ("shipped", "ts"):
@@ -144,21 +163,27 @@ class TimeSeriesAdapter(ModalityAdapter):
                                             train_path.name)
             origin = "shipped with sktime" if kind == "shipped" else str(train_path.parent)
             description = f"{train_path.stem.replace('_TRAIN', '')} ({split}, {origin})"
+        elif kind == "csv_folder":
+            series, classes = load_csv_folder_split(path, split, columns=cfg.columns, skip_bad=skip_bad,
+                                                    report=report)
+            description = f"{path.name} ({split}, CSV folder {path})"
         else:
-            source_data = load_long_series(path, path.stem)
+            source_data = load_long_series(path, path.stem, cfg.columns)
+            target_channels(source_data, cfg.target)  # a bad target fails before training, not at eval
             series = window_series(source_data, split=split, window=cfg.window,
                                    stride=cfg.window_stride if split == "train" else 1)
             description = f"{path.stem} windows of {cfg.window} ({split})"
-        report = ReadReport(source=f"timeseries {description}")
+        report.source = f"timeseries {description}"
         series, _ = check_series(series, min_length=cfg.patch_len, impute=cfg.impute, skip_bad=skip_bad,
                                  report=report)
         report.announce()
-        return SeriesDataset(series, description=description, class_names=classes, read_report=report)
+        return SeriesDataset(series, description=description, class_names=classes, read_report=report, kind=kind)
 
     def samples_dataset(self, cfg: TimeSeriesConfig, samples: list[Series]) -> SeriesDataset:
         return SeriesDataset(list(samples), description=f"in-memory series ({len(samples)})")
 
     def prepare(self, cfg: TimeSeriesConfig, dataset: SeriesDataset) -> TimeSeriesConfig:
+        _check_column_options(cfg, dataset)
         cfg.channels = dataset.channels
         return cfg
 
@@ -223,13 +248,38 @@ class TimeSeriesAdapter(ModalityAdapter):
         return np.stack(feats).astype(np.float32)
 
 
+def _names(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A column-name option as a tuple (one name given as a plain string stays one name)."""
+    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+def _check_column_options(cfg: TimeSeriesConfig, dataset: SeriesDataset) -> None:
+    """``modality.columns`` names CSV columns, ``modality.target`` the forecast columns of a
+    long CSV series: a one-line error when a run sets them for a training set that has no such
+    thing (checked once, before training; a trained run may still embed other data)."""
+    kind = getattr(dataset, "kind", None)
+    if kind is None:
+        return
+    if cfg.columns and kind not in ("csv", "csv_folder"):
+        raise ValueError(f"modality.columns names CSV columns; the training set {dataset.description} is not a "
+                         "CSV series or CSV folder (unset it: --set modality.columns=[])")
+    if cfg.target and kind != "csv":
+        raise ValueError(f"modality.target names the forecast columns of a long CSV series; the training set "
+                         f"{dataset.description} is not one (unset it: --set modality.target=[])")
+
+
 def _ts_pair(path: Path) -> tuple[Path, Path | None]:
-    """``NAME_TRAIN.ts`` and ``NAME_TEST.ts`` from a folder, either file, or a lone ``.ts``."""
+    """``NAME_TRAIN.ts`` and ``NAME_TEST.ts`` from a folder (its own ``FOLDER_TRAIN.ts`` or its
+    only ``*_TRAIN.ts``), either file, or a lone ``.ts``."""
     if path.is_dir():
         trains = sorted(path.glob("*_TRAIN.ts"))
+        own = path / f"{path.name}_TRAIN.ts"
         if not trains:
             raise FileNotFoundError(f"no *_TRAIN.ts file in {path}")
-        train = trains[0]
+        if own not in trains and len(trains) > 1:
+            raise ValueError(f"{path} holds {len(trains)} *_TRAIN.ts files ({', '.join(t.name for t in trains)}); "
+                             "pass one of them with --data")
+        train = own if own in trains else trains[0]
     elif "_TEST" in path.name:
         train = path.with_name(path.name.replace("_TEST", "_TRAIN"))
     else:

@@ -1,5 +1,6 @@
-"""Time-series datasets: UCR/UEA sets (sktime-shipped by name, or ``.ts`` by path), long CSV
-series cut into lookback windows (ETT layout), and the generated SYNTHETIC set."""
+"""Time-series datasets: UCR/UEA sets (sktime-shipped by name, or ``.ts`` by path), folders of
+labelled CSV series, long CSV series cut into lookback windows (ETT layout), and the generated
+SYNTHETIC set."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from torch.utils.data import Dataset
 
 from jepa_domains.data.read_report import ReadReport
 from jepa_domains.data.timeseries_readers import (
+    CSV_FOLDER_LAYOUT,
     Series,
     TimeSplit,
+    column_indices,
     ett_split,
+    is_csv_class_folder,
     is_regression_ts,
+    read_csv_class_folder,
     read_csv_series,
     read_ts_file,
     shipped_ucr_uea,
@@ -25,14 +30,15 @@ ETT_NAMES = ("ETTh1", "ETTh2", "ETTm1", "ETTm2")
 
 
 class SeriesDataset(Dataset):
-    """A list of :class:`Series` with integer labels (or None), a description, a skip count and
-    ``read_report`` (:class:`ReadReport`, naming the skipped series)."""
+    """A list of :class:`Series` with integer labels (or None), a description, a skip count,
+    ``read_report`` (:class:`ReadReport`, naming the skipped series) and the ``kind`` of source
+    it was read from (:func:`resolve_source`; None for in-memory series)."""
 
     def __init__(self, series: list[Series], *, description: str, class_names: list[str] | None = None,
-                 skipped: int = 0, read_report: ReadReport | None = None) -> None:
+                 skipped: int = 0, read_report: ReadReport | None = None, kind: str | None = None) -> None:
         if not series:
             raise ValueError(f"{description}: no series left to use")
-        self.series, self.description, self.class_names = series, description, class_names
+        self.series, self.description, self.class_names, self.kind = series, description, class_names, kind
         self.read_report = read_report or ReadReport(source=description, read=len(series))
         self.skipped = len(self.read_report.skipped) if read_report is not None else skipped
 
@@ -147,13 +153,38 @@ class WindowSource:
     split: TimeSplit
 
 
-def load_long_series(path: Path, name: str) -> WindowSource:
-    """Read a CSV and standardise it with the statistics of its training part."""
-    values, columns = read_csv_series(path)
+def load_long_series(path: Path, name: str, columns: tuple[str, ...] | list[str] = ()) -> WindowSource:
+    """Read a CSV (its ``columns``, in order; empty: every column but a leading date) and
+    standardise each column with the statistics of its training part."""
+    values, columns = read_csv_series(path, columns)
     split = ett_split(name, len(values))
     train = values[split.train[0] : split.train[1]]
     mean, std = train.mean(0), train.std(0) + 1e-8
     return WindowSource(name=name, values=((values - mean) / std).astype(np.float32), columns=columns, split=split)
+
+
+def target_channels(source: WindowSource, target: tuple[str, ...] | list[str]) -> list[int]:
+    """Channel indices of the ``target`` columns among the columns read (every channel when
+    ``target`` is empty); a one-line ``ValueError`` listing the columns read otherwise."""
+    return column_indices(source.columns, target, what="modality.target", source=source.name)
+
+
+def load_csv_folder_split(root: Path, split: str, *, columns: tuple[str, ...] | list[str] = (),
+                          skip_bad: bool = False, report: ReadReport | None = None) -> tuple[list[Series], list[str]]:
+    """Labelled series of a CSV class folder (``train/<class>/*.csv``, ``test/<class>/*.csv``):
+    ``split`` ``"train"``, ``"test"`` (``"val"`` reads test, as for ``.ts`` pairs) or ``"all"``.
+    Classes are the ``train/`` folders holding a ``.csv`` file, in sorted order; a test class
+    absent from training raises. Series ids are file names relative to ``root``."""
+    classes = sorted(d.name for d in (root / "train").iterdir() if d.is_dir() and any(d.glob("*.csv")))
+    if not classes:
+        raise ValueError(f"{root / 'train'}: no class folder holds a .csv file (layout: {CSV_FOLDER_LAYOUT})")
+    parts = {"train": ["train"], "test": ["test"], "val": ["test"], "all": ["train", "test"]}[split]
+    out = []
+    for part in parts:
+        read = read_csv_class_folder(root, part, columns=columns, skip_bad=skip_bad, report=report)
+        labels, _ = encode_labels(read.classes, classes)
+        out.extend(Series(v, label, name) for v, label, name in zip(read.values, labels, read.names))
+    return out, classes
 
 
 def window_series(source: WindowSource, *, split: str, window: int, stride: int) -> list[Series]:
@@ -169,7 +200,8 @@ def window_series(source: WindowSource, *, split: str, window: int, stride: int)
 
 def resolve_source(source: str | None, data_root: Path | None) -> tuple[str, Path | None]:
     """Classify a ``--data`` value: returns (kind, path) with kind in
-    ``{"synthetic", "shipped", "ts", "csv"}``."""
+    ``{"synthetic", "shipped", "ts", "csv", "csv_folder"}``: a folder is ``"ts"`` when it holds
+    a ``*_TRAIN.ts`` file, ``"csv_folder"`` when it has a ``train/`` folder."""
     if source is None or source == "synthetic":
         return "synthetic", None
     shipped = {k.lower(): v for k, v in shipped_ucr_uea().items()}
@@ -184,12 +216,20 @@ def resolve_source(source: str | None, data_root: Path | None) -> tuple[str, Pat
             raise FileNotFoundError(f"dataset {name!r}: no file {path}")
         return "csv", path
     path = Path(source).expanduser()
-    if path.suffix == ".ts" or path.is_dir():
+    if path.is_dir():
+        if any(path.glob("*_TRAIN.ts")):
+            return "ts", path
+        if is_csv_class_folder(path):
+            return "csv_folder", path
+        raise FileNotFoundError(f"{path}: neither a NAME_TRAIN.ts/NAME_TEST.ts pair nor a CSV class folder "
+                                f"({CSV_FOLDER_LAYOUT})")
+    if path.suffix == ".ts":
         return "ts", path
     if path.suffix == ".csv":
         return "csv", path
     known = ", ".join(["synthetic", *sorted(shipped_ucr_uea()), *ETT_NAMES])
-    raise ValueError(f"unknown time-series dataset {source!r}: not a known name ({known}) nor a .ts/.csv path")
+    raise ValueError(f"unknown time-series dataset {source!r}: not a known name ({known}) nor a .ts/.csv "
+                     "file or a folder of them")
 
 
 def synthetic_dataset(split: str) -> list[Series]:

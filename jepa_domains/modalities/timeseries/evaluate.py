@@ -1,5 +1,5 @@
 """Forecasting with a frozen time-series encoder: lookback windows -> patch latents -> ridge
-head predicting the next ``H`` steps of each channel, against a raw-window linear model and
+head predicting the next ``H`` steps of each target channel, against a raw-window linear model and
 naive forecasters on the same windows (ETT protocol: standardised data, 12/4/4-month split)."""
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ from jepa_domains.eval.embed import LoadedRun, extract, load_runs, random_encode
 from jepa_domains.eval.protocols import label_encoders
 from jepa_domains.eval.forecast import forecast_head, linear_forecast, mse_mae, naive_last, naive_seasonal
 from jepa_domains.modalities.base import resolve_data_root
-from jepa_domains.modalities.timeseries.datasets import SeriesDataset, load_long_series, resolve_source
+from jepa_domains.modalities.timeseries.datasets import (
+    SeriesDataset,
+    load_long_series,
+    resolve_source,
+    target_channels,
+)
 from jepa_domains.data.timeseries_readers import Series
 
 HORIZONS = (96, 192, 336, 720)
@@ -36,13 +41,34 @@ def flatten_patch_latents(options: Any, latents: torch.Tensor, pad: torch.Tensor
     return (latents * (~pad).unsqueeze(-1)).flatten(1)
 
 
-def _row_features(run: LoadedRun, encoder: torch.nn.Module, lookbacks: np.ndarray, batch_size: int) -> np.ndarray:
-    """``[n, C, L]`` lookbacks -> ``[n * C, F]`` features, one row per (window, channel)."""
+def _row_features(run: LoadedRun, encoder: torch.nn.Module, lookbacks: np.ndarray, targets: list[int],
+                  batch_size: int) -> np.ndarray:
+    """``[n, C, L]`` lookbacks of every column read -> ``[n * T, F]`` features, one row per
+    (window, target channel), window-major.
+
+    ``channel_mode="independent"``: each target channel's own patch latents (the other
+    channels cannot change them, so only the targets are encoded). ``"mixing"``: the latents of
+    the window's joint tokens (all ``C`` channels), repeated for each target channel (the heads
+    that also see the channel's own lookback tell the channels apart).
+    """
     n, c, _ = lookbacks.shape
-    if run.options.channel_mode != "independent":
-        raise ValueError("forecasting protocol expects channel_mode='independent' (one row per channel)")
-    ds = SeriesDataset([Series(lookbacks[i], None, f"w{i}") for i in range(n)], description="windows")
-    return extract(encoder, run.adapter, run.options, ds, batch_size=batch_size, pool=flatten_patch_latents).X.reshape(n * c, -1)
+    mixing = run.options.channel_mode == "mixing"
+    if mixing and c != run.options.channels:
+        raise ValueError(f"the series has {c} columns, the mixing run was trained on {run.options.channels}: "
+                         "evaluate on the columns it was trained on (modality.columns)")
+    rows = lookbacks if mixing else lookbacks[:, targets]
+    ds = SeriesDataset([Series(rows[i], None, f"w{i}") for i in range(n)], description="windows")
+    X = extract(encoder, run.adapter, run.options, ds, batch_size=batch_size, pool=flatten_patch_latents).X
+    if mixing:
+        return np.repeat(X, len(targets), axis=0)
+    return X.reshape(n * len(targets), -1)
+
+
+def _target_windows(values: np.ndarray, lo: int, hi: int, lookback: int, horizon: int, stride: int,
+                    targets: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_windows` of the ``targets`` channels only: ``[n, T, L]`` and ``[n, T, H]``."""
+    past, future = _windows(values, lo, hi, lookback, horizon, stride)
+    return past[:, targets], future[:, targets]
 
 
 def revin_normalise(lookbacks: np.ndarray, futures: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -54,8 +80,15 @@ def revin_normalise(lookbacks: np.ndarray, futures: np.ndarray) -> tuple[np.ndar
 
 def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                  horizons: tuple[int, ...] = HORIZONS, train_stride: int = 4, batch_size: int = 256,
-                 season: int = 24, encoder: str | None = None, head: str = "auto") -> list[dict[str, Any]]:
-    """MSE/MAE of every method at every horizon on the test part of a long series.
+                 season: int = 24, encoder: str | None = None, head: str = "auto",
+                 target: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """MSE/MAE of every method at every horizon on the test part of a long series, on its
+    target channel(s) only.
+
+    The series is read with the run's ``modality.columns`` (every column when empty) and every
+    method is fitted and scored on the ``target`` columns (default: the run's
+    ``modality.target``; empty: every channel, the ETT multivariate setting). The frozen
+    encoders read the columns as the run was trained (see :func:`_row_features`).
 
     Methods: ``jepa`` and ``random_init`` (frozen encoder + the ridge head of
     :func:`jepa_domains.eval.forecast.forecast_head`; ``head``: ``"auto"`` chooses on the
@@ -70,7 +103,8 @@ def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: s
     ``"context"``, ``"target"``, ``"both"`` or None (the default).
 
     Returns rows ``{dataset, method, horizon, encoder, metric, value, chosen, per_sample}``
-    where ``per_sample`` holds the metric of every test window (mean over channels and steps),
+    (``dataset``: the file's stem, followed by ``[target,...]`` when a target is set)
+    where ``per_sample`` holds the metric of every test window (mean over target channels and steps),
     so that verdicts can pair methods window by window, and ``chosen`` the head and strength
     picked on the validation part; the baselines' rows are repeated for every encoder (computed
     once).
@@ -83,7 +117,10 @@ def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: s
     kind, path = resolve_source(source, resolve_data_root(data_root or run.cfg.data.data_root))
     if kind != "csv":
         raise ValueError(f"forecasting needs a long CSV series (e.g. ETTh1), got {source!r}")
-    data = load_long_series(path, path.stem)
+    data = load_long_series(path, path.stem, run.options.columns)
+    target = run.options.target if target is None else ((target,) if isinstance(target, str) else tuple(target))
+    targets = target_channels(data, target)
+    dataset = f"{data.name}[{','.join(target)}]" if target else data.name
     lookback = run.options.window
     split = data.split
     encoders = {**{f"jepa[{w}]": r.encoder for w, r in runs.items()},
@@ -94,16 +131,16 @@ def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: s
     shortest, longest = min(int(h) for h in horizons), max(int(h) for h in horizons)
     # the windows of the shortest horizon contain those of every longer one (same starts, a prefix)
     lookbacks = {k: _windows(data.values, lo, hi, lookback, shortest, st)[0] for k, (lo, hi, st) in bounds.items()}
-    feats = {name: {k: _row_features(run, model, v, batch_size) for k, v in lookbacks.items()}
+    feats = {name: {k: _row_features(run, model, v, targets, batch_size) for k, v in lookbacks.items()}
              for name, model in encoders.items()}
     # the heads train on the windows every horizon has (those of the longest), so that one
     # decomposition per encoder serves all horizons; linear_raw keeps all of its horizon's windows
-    channels = lookbacks["train"].shape[1]
-    common = len(_windows(data.values, *bounds["train"][:2], lookback, longest, train_stride)[0]) * channels
+    common = len(_windows(data.values, *bounds["train"][:2], lookback, longest, train_stride)[0]) * len(targets)
     paths: dict[str, dict] = {name: {} for name in encoders}
     rows = []
     for horizon in horizons:
-        parts = {k: _windows(data.values, lo, hi, lookback, horizon, st) for k, (lo, hi, st) in bounds.items()}
+        parts = {k: _target_windows(data.values, lo, hi, lookback, horizon, st, targets)
+                 for k, (lo, hi, st) in bounds.items()}
         counts = {k: len(v[0]) * v[0].shape[1] for k, v in parts.items()}
         raw = {k: v[0].reshape(-1, lookback).astype(np.float64) for k, v in parts.items()}
         futures = {k: v[1].reshape(-1, horizon).astype(np.float64) for k, v in parts.items()}
@@ -122,7 +159,7 @@ def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: s
         preds["naive_seasonal"] = naive_seasonal(raw["test"], horizon, season)
         windows = len(parts["test"][0])
         for method, pred in preds.items():
-            rows.extend({"dataset": data.name, "method": method, "horizon": horizon, "metric": k, "value": v,
+            rows.extend({"dataset": dataset, "method": method, "horizon": horizon, "metric": k, "value": v,
                          **({"chosen": chosen[method]} if method in chosen else {}),
                          "per_sample": per_window(pred, truth, windows, k)} for k, v in mse_mae(pred, truth).items())
     return label_encoders(rows)
