@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 
 from jepa_domains.data.pointcloud_datasets import PointCloudSample
 from jepa_domains.modalities.pointcloud import PointCloudAdapter, PointCloudConfig
-from jepa_domains.modalities.pointcloud.features import d2_histogram
+from jepa_domains.modalities.pointcloud.adapter import up_rotation
+from jepa_domains.modalities.pointcloud.features import d2_histogram, descriptor_features, shape_distributions
 from jepa_domains.registry import get_modality
 
 
@@ -89,6 +90,58 @@ def test_d2_histogram_is_a_density_and_separates_shapes():
     # a segment's distances are mostly short; a sphere's peak near sqrt(2)
     assert np.argmax(h_line[:32]) < np.argmax(h_sphere[:32])
     np.testing.assert_allclose(h_line[32:], [2, 0, 0], atol=0.01)
+
+
+def test_up_rotation_keeps_the_up_coordinate_and_lengths():
+    rot = up_rotation(0.7, up_axis=1)
+    pts = torch.randn(50, 3)
+    out = pts @ rot
+    torch.testing.assert_close(out[:, 1], pts[:, 1])
+    torch.testing.assert_close(out.norm(dim=1), pts.norm(dim=1))
+    torch.testing.assert_close(rot @ rot.T, torch.eye(3))
+    assert not torch.allclose(out, pts)
+    torch.testing.assert_close(up_rotation(0.0, 2), torch.eye(3))
+
+
+def test_rotation_and_jitter_augmentation_only_when_training():
+    adapter = PointCloudAdapter()
+    base = dict(num_points=256, num_groups=16, group_size=8, scale_range=(1.0, 1.0), translate=0.0)
+    samples = _samples()
+    gens = lambda: [torch.Generator().manual_seed(i) for i in range(3)]  # noqa: E731
+    plain = adapter.collate(PointCloudConfig(**base), samples, gens())
+    rotated = adapter.collate(PointCloudConfig(**base, rotate=True), samples, gens())
+    # rotation about y: same heights and radii, different x/z
+    torch.testing.assert_close(rotated.points[..., 1], plain.points[..., 1])
+    torch.testing.assert_close(rotated.points.norm(dim=-1), plain.points.norm(dim=-1))
+    assert not torch.allclose(rotated.points, plain.points)
+    jittered = adapter.collate(PointCloudConfig(**base, jitter=0.01), samples, gens())
+    noise = (jittered.points - plain.points).std().item()
+    assert 0.005 < noise < 0.02
+    evaluated = adapter.collate(PointCloudConfig(**base, rotate=True, jitter=0.01), samples, None)
+    torch.testing.assert_close(evaluated.points, adapter.collate(PointCloudConfig(**base), samples, None).points)
+    with pytest.raises(ValueError, match="up_axis"):
+        PointCloudConfig(up_axis=3)
+    with pytest.raises(ValueError, match="jitter"):
+        PointCloudConfig(jitter=-0.1)
+
+
+def test_shape_distributions_descriptor():
+    rng = np.random.default_rng(0)
+    sphere = rng.normal(size=(2000, 3))
+    sphere /= np.linalg.norm(sphere, axis=1, keepdims=True)
+    plane = np.c_[rng.uniform(-0.7, 0.7, (2000, 2)), np.zeros(2000)]
+    h_sphere, h_plane = shape_distributions(sphere), shape_distributions(plane)
+    assert h_sphere.shape == (4 * 32 + 3,)
+    for k, width in enumerate((1 / 32, 2 / 32, 1.2 / 32, np.pi / 32)):  # each block is a density
+        assert np.isclose(h_sphere[32 * k:32 * (k + 1)].sum() * width, 1.0, atol=1e-3)
+    assert np.argmax(h_sphere[:32]) >= 30  # every point of a unit sphere is at distance 1 from the centre
+    assert not np.allclose(h_sphere[96:128], h_plane[96:128])  # angle distributions differ
+    assert descriptor_features([sphere, plane], "d2").shape == (2, 35)
+    assert descriptor_features([sphere, plane], "shape_distributions").shape == (2, 131)
+    with pytest.raises(ValueError, match="unknown descriptor"):
+        descriptor_features([sphere], "esf")
+    with pytest.raises(ValueError, match="descriptor"):
+        PointCloudConfig(descriptor="esf")
 
 
 def test_cli_quick_end_to_end(tmp_path):

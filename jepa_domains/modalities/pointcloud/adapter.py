@@ -15,7 +15,7 @@ from jepa_domains.core import Batch, Layout, SpanMasker
 from jepa_domains.data.pointcloud_datasets import PointCloudDataset, PointCloudSample, ReadOptions, read_path
 from jepa_domains.data.pointcloud_synthetic import synthetic_shapes
 from jepa_domains.modalities.base import ModalityAdapter
-from jepa_domains.modalities.pointcloud.features import d2_features
+from jepa_domains.modalities.pointcloud.features import DESCRIPTORS, descriptor_features
 from jepa_domains.modalities.pointcloud.tokenizer import PointGroupTokenizer
 from jepa_domains.registry import register_modality
 
@@ -51,6 +51,12 @@ class PointCloudConfig:
         augment: random anisotropic scale and translation at training time.
         scale_range: ``(min, max)`` per-axis scale factor of the augmentation.
         translate: maximum per-axis shift of the augmentation.
+        rotate: with ``augment``, also a random rotation about the up axis at training time
+            (Point-JEPA's pretraining augmentation); uniform over ``[0, 360)`` degrees.
+        up_axis: index of the up axis for ``rotate`` (1: y, the furniture3d convention).
+        jitter: with ``augment``, per-point Gaussian noise of this std (unit-sphere units; 0: off).
+        descriptor: hand-crafted baseline of the evaluation, ``"d2"`` (D2 histogram + extents) or
+            ``"shape_distributions"`` (D1, D2, D3, A3 histograms + extents).
         num_targets, target_ratio, context_ratio: Point-JEPA's span masking.
         synthetic_per_class: shapes per class of the generated default set.
     """
@@ -69,6 +75,10 @@ class PointCloudConfig:
     augment: bool = True
     scale_range: tuple[float, ...] = (2 / 3, 3 / 2)
     translate: float = 0.2
+    rotate: bool = False
+    up_axis: int = 1
+    jitter: float = 0.0
+    descriptor: str = "d2"
     num_targets: int = 4
     target_ratio: tuple[float, ...] = (0.15, 0.2)
     context_ratio: tuple[float, ...] = (0.4, 0.75)
@@ -88,8 +98,13 @@ class PointCloudConfig:
             raise ValueError(f"modality.mesh_sampling must be 'uniform' or 'poisson', got {self.mesh_sampling!r}")
         if len(self.scale_range) != 2 or not 0 < self.scale_range[0] <= self.scale_range[1]:
             raise ValueError(f"modality.scale_range must be (min, max) with 0 < min <= max, got {self.scale_range}")
-        if self.voxel_size < 0 or self.translate < 0:
-            raise ValueError(f"modality.voxel_size and translate must be >= 0, got {self.voxel_size}, {self.translate}")
+        if self.up_axis not in (0, 1, 2):
+            raise ValueError(f"modality.up_axis must be 0, 1 or 2, got {self.up_axis}")
+        if self.descriptor not in DESCRIPTORS:
+            raise ValueError(f"modality.descriptor must be one of {', '.join(DESCRIPTORS)}, got {self.descriptor!r}")
+        if self.voxel_size < 0 or self.translate < 0 or self.jitter < 0:
+            raise ValueError(f"modality.voxel_size, translate and jitter must be >= 0, got {self.voxel_size}, "
+                             f"{self.translate}, {self.jitter}")
 
 
 @dataclass
@@ -112,9 +127,26 @@ def _choose_points(n_stored: int, n: int, generator: torch.Generator | None) -> 
     return torch.arange(n) % n_stored
 
 
+def up_rotation(angle: float, up_axis: int = 1) -> Tensor:
+    """``[3, 3]`` rotation by ``angle`` radians about coordinate axis ``up_axis`` (row vectors:
+    ``points @ R``)."""
+    c, s = float(np.cos(angle)), float(np.sin(angle))
+    i, j = [a for a in range(3) if a != up_axis]
+    rot = torch.eye(3)
+    rot[i, i], rot[i, j], rot[j, i], rot[j, j] = c, s, -s, c
+    return rot
+
+
 def _augment(points: Tensor, normals: Tensor | None, cfg: PointCloudConfig,
              generator: torch.Generator) -> tuple[Tensor, Tensor | None]:
-    """Random anisotropic scale and translation (Point-MAE / Point-JEPA pretraining augmentation)."""
+    """Random rotation about the up axis (``cfg.rotate``), anisotropic scale, translation and
+    per-point jitter (``cfg.jitter``): Point-MAE / Point-JEPA pretraining augmentation."""
+    if cfg.rotate:
+        rot = up_rotation(2 * np.pi * float(torch.rand((), generator=generator)), cfg.up_axis)
+        points = points @ rot
+        normals = normals @ rot if normals is not None else None
+    if cfg.jitter > 0:
+        points = points + cfg.jitter * torch.randn(points.shape, generator=generator)
     low, high = cfg.scale_range
     scale = low + (high - low) * torch.rand(3, generator=generator)
     shift = (2 * torch.rand(3, generator=generator) - 1) * cfg.translate
@@ -221,5 +253,6 @@ class PointCloudAdapter(ModalityAdapter):
         return torch.cat([top, mean], dim=-1)
 
     def feature_baseline(self, cfg: PointCloudConfig, dataset: PointCloudDataset) -> np.ndarray:
-        """D2 shape-distribution histogram (32 bins) + sorted extents, ``[n, 35]``."""
-        return d2_features([dataset[i].points for i in range(len(dataset))])
+        """The hand descriptor ``cfg.descriptor``: D2 histogram (32 bins) + sorted extents,
+        ``[n, 35]``, or the four shape distributions + extents, ``[n, 131]``."""
+        return descriptor_features([dataset[i].points for i in range(len(dataset))], cfg.descriptor)

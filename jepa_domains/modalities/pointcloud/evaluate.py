@@ -1,6 +1,7 @@
 """Point-JEPA's downstream protocol on a pretrained run: a linear SVM (and kNN) on the
 concatenated max- and mean-pooled frozen token embeddings, on a dataset's train/test split,
-with the random-init encoder and the D2 shape-distribution features under the same probes.
+with the random-init encoder and the hand descriptor (``modality.descriptor``: D2, or the D1/D2/D3/A3
+shape distributions) under the same probes.
 
 Point-JEPA fits an unscaled SVC with a fixed ``C = 0.012``; here the default ``svm_unscaled``
 probe chooses ``C`` by inner cross-validation on the training split, and
@@ -26,7 +27,7 @@ def evaluate_run(run_dir: str | Path, *, sources: Sequence[str | None] = (None,)
                  data_root: str | Path | None = None, probes: Sequence[str] = POINT_JEPA_PROBES,
                  seed: int = 0, encoder: str | None = None) -> list[dict[str, Any]]:
     """Rows ``{dataset, method, probe, encoder, metric, value, ...}`` for every source (``None``:
-    the run's own data), methods ``jepa`` / ``random_init`` / ``features`` (D2) / ``chance``."""
+    the run's own data), methods ``jepa`` / ``random_init`` / ``features`` (the run's ``modality.descriptor``) / ``chance``."""
     rows: list[dict[str, Any]] = []
     for source in sources:
         rows.extend(classify_run(run_dir, source=source, data_root=data_root, probes=tuple(probes), seed=seed,
