@@ -16,17 +16,28 @@ def d2_histogram(points: np.ndarray, *, bins: int = 32, pairs: int = 10_000, see
     Raises:
         ValueError: for fewer than two points or a bad ``bins``/``pairs``.
     """
-    if bins < 1 or pairs < 1:
-        raise ValueError(f"bins and pairs must be >= 1, got {bins}, {pairs}")
-    xyz = np.asarray(points, dtype=np.float64)[:, :3]
-    if len(xyz) < 2:
-        raise ValueError(f"D2 needs at least two points, got {len(xyz)}")
+    xyz = _checked_xyz(points, bins=bins, draws=pairs, min_points=2, what="D2")
     rng = np.random.default_rng(seed)
     a, b = rng.integers(0, len(xyz), size=(2, pairs))
     dist = np.linalg.norm(xyz[a] - xyz[b], axis=1)
     hist, _ = np.histogram(dist, bins=bins, range=(0.0, 2.0), density=True)
-    extents = np.sort(np.ptp(xyz, axis=0))[::-1]
-    return np.concatenate([hist, extents]).astype(np.float32)
+    return np.concatenate([hist, sorted_extents(xyz)]).astype(np.float32)
+
+
+def _checked_xyz(points: np.ndarray, *, bins: int, draws: int, min_points: int, what: str) -> np.ndarray:
+    """``[P, 3+]`` -> ``[P, 3]`` float64 coordinates; ``ValueError`` for too few points or a bad
+    ``bins`` / number of random ``draws``."""
+    if bins < 1 or draws < 1:
+        raise ValueError(f"bins and samples must be >= 1, got {bins}, {draws}")
+    xyz = np.asarray(points, dtype=np.float64)[:, :3]
+    if len(xyz) < min_points:
+        raise ValueError(f"{what} needs at least {min_points} points, got {len(xyz)}")
+    return xyz
+
+
+def sorted_extents(xyz: np.ndarray) -> np.ndarray:
+    """``[3]`` bounding-box extents of ``[P, 3]`` points, largest first."""
+    return np.sort(np.ptp(xyz, axis=0))[::-1]
 
 
 def d2_features(clouds, *, bins: int = 32, pairs: int = 10_000, seed: int = 0) -> np.ndarray:
@@ -44,11 +55,7 @@ def shape_distributions(points: np.ndarray, *, bins: int = 32, samples: int = 10
     Raises:
         ValueError: for fewer than three points or a bad ``bins``/``samples``.
     """
-    if bins < 1 or samples < 1:
-        raise ValueError(f"bins and samples must be >= 1, got {bins}, {samples}")
-    xyz = np.asarray(points, dtype=np.float64)[:, :3]
-    if len(xyz) < 3:
-        raise ValueError(f"shape distributions need at least three points, got {len(xyz)}")
+    xyz = _checked_xyz(points, bins=bins, draws=samples, min_points=3, what="shape distributions")
     rng = np.random.default_rng(seed)
     a, b, c = (xyz[i] for i in rng.integers(0, len(xyz), size=(3, samples)))
     d1 = np.linalg.norm(xyz - xyz.mean(0), axis=1)
@@ -59,8 +66,7 @@ def shape_distributions(points: np.ndarray, *, bins: int = 32, samples: int = 10
     a3 = np.arccos(np.clip(cos, -1.0, 1.0))
     hists = [np.histogram(x, bins=bins, range=r, density=True)[0]
              for x, r in ((d1, (0.0, 1.0)), (d2, (0.0, 2.0)), (d3, (0.0, 1.2)), (a3, (0.0, np.pi)))]
-    extents = np.sort(np.ptp(xyz, axis=0))[::-1]
-    return np.concatenate([*hists, extents]).astype(np.float32)
+    return np.concatenate([*hists, sorted_extents(xyz)]).astype(np.float32)
 
 
 DESCRIPTORS = ("d2", "shape_distributions")
