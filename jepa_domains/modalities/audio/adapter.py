@@ -46,16 +46,15 @@ class AudioAdapter(ModalityAdapter):
     tasks = ("classify",)
     default_dataset = "fsdd"
     # The default run is the shipped FSDD recipe (jepa_domains/recipes/audio/fsdd.yaml, chosen on
-    # validation clips, docs/recipes/audio.md) at half its length, so that `jepa-domains train
-    # audio` finishes within 5 minutes on 2 CPU cores (2.5 min measured on one thread).
+    # validation clips, docs/recipes/audio.md) at its full length, 1200 steps: `jepa-domains
+    # train audio` takes 4 min 45 s on one CPU thread (the other core busy), and eval on it shows
+    # JEPA better than random-init on the official split and speaker-out.
     run_defaults: dict[str, Any] = {
         "train.log_every": 10,
         "train.checkpoint_every": 100,
         "model.num_heads": 4,
         "model.pred_heads": 4,
         **_recipe("fsdd"),
-        "train.steps": 600,
-        "optim.warmup_steps": 60,
     }
     quick_overrides: dict[str, Any] = {"train.steps": 40, "data.batch_size": 16,
                                        "modality.synthetic_train": 96, "modality.synthetic_test": 48}
