@@ -21,7 +21,8 @@ with the probe's ``seed``; scaling statistics come from each inner training part
 grid value (ties: the first, i.e. the strongest regularisation / smallest ``k``) is refitted on
 the whole training part. The test part is only ever predicted, never used to choose. Solvers:
 lbfgs (``max_iter=1000``, ``tol=1e-3``) for the logistic probe, libsvm on the precomputed
-linear kernel (shared by every ``C`` of a fold) for the SVM, single-threaded throughout.
+linear kernel (shared by every ``C`` of a fold; at most ``SVM_MAX_ITER`` solver iterations, as
+upstream libsvm) for the SVM, single-threaded throughout.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ C_GRID: tuple[float, ...] = tuple(10.0 ** e for e in range(-4, 4))
 # 31 s at C=100 for 900 samples; a 10-fold PROTEINS run did not finish one fold), and capping
 # its iterations returns unconverged, worse-than-chance solutions; so the SVM searches up to 10.
 SVM_C_GRID: tuple[float, ...] = tuple(10.0 ** e for e in range(-4, 2))
+# libsvm upstream (3.24+) stops its solver after max(10^7, 100 n) iterations; scikit-learn's copy
+# has no such bound, and on embeddings with many duplicate rows of both classes (IMDB-BINARY: 798
+# distinct of 1,000) one inner fit at C = 10 ran for more than 13 minutes. The same bound here
+# (about 10 s of solver time); a fit that converges before it is unchanged.
+SVM_MAX_ITER = 10_000_000
 K_GRID: tuple[int, ...] = (1, 3, 5, 10, 20)
 MAX_INNER_FOLDS = 5
 MAX_GRAM = 6000  # up to this many training rows the SVM fits on the precomputed linear kernel
@@ -69,7 +75,7 @@ def _logistic(C: float, seed: int, gram: bool) -> LogisticRegression:
 def _linear_svm(C: float, seed: int, gram: bool) -> SVC:
     # libsvm's linear SVM (one-vs-one, like Point-JEPA's sklearn SVC); on the precomputed kernel
     # matrix the fits for every C of a fold share one matrix product
-    return SVC(C=C, kernel="precomputed" if gram else "linear")
+    return SVC(C=C, kernel="precomputed" if gram else "linear", max_iter=SVM_MAX_ITER)
 
 
 def _knn(k: float, seed: int, gram: bool) -> KNeighborsClassifier:

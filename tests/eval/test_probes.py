@@ -106,3 +106,22 @@ def test_bad_names_and_values_raise():
     X, y = correlated(40, 0)
     with pytest.raises(ValueError, match="fixed C must be a positive number, got -1"):
         fit_probe(X, y, X, y, kind="logistic", value=-1)
+
+
+def test_the_svm_solver_is_bounded_as_upstream_libsvm_and_unchanged_when_it_converges():
+    """scikit-learn's libsvm has no iteration bound (one IMDB-BINARY inner fit ran > 13 min);
+    the probe caps it at upstream libsvm's 10^7. A fit that converges first is unchanged."""
+    from sklearn.svm import SVC
+
+    from jepa_domains.eval.probes import SVM_MAX_ITER, _linear_svm
+
+    assert SVM_MAX_ITER == 10_000_000
+    assert _linear_svm(10.0, 0, True).max_iter == _linear_svm(0.1, 0, False).max_iter == SVM_MAX_ITER
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(80, 5)), rng.integers(0, 2, 80)
+    gram = X @ X.T
+    capped = _linear_svm(1.0, 0, True).fit(gram, y)
+    free = SVC(C=1.0, kernel="precomputed").fit(gram, y)
+    assert capped.n_iter_[0] < SVM_MAX_ITER
+    np.testing.assert_array_equal(capped.predict(gram), free.predict(gram))
+    np.testing.assert_allclose(capped.dual_coef_, free.dual_coef_)
