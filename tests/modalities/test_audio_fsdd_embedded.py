@@ -41,6 +41,9 @@ def test_license_attribution_and_package_data():
     license_text = (EMBEDDED_DIR / "LICENSE").read_text()
     readme = (EMBEDDED_DIR / "README.md").read_text()
     assert "CC BY-SA 4.0" in license_text and "creativecommons.org/licenses/by-sa/4.0" in license_text
+    # the whole legal code ships with the data, not only a link to it
+    assert "Creative Commons Attribution-ShareAlike 4.0 International Public" in license_text
+    assert "Section 3 -- License Conditions." in license_text and "Section 8 -- Interpretation." in license_text
     for needle in ("Jakobovski/free-spoken-digit-dataset", "26eb9aaf76e81b692f806f9140c2d2777410d7a1",
                    "zenodo", "re-encoded losslessly", "CC BY-SA 4.0"):
         assert needle in readme
