@@ -241,16 +241,28 @@ def test_any_tu_folder_is_read_by_name_under_the_data_root_or_by_path(tmp_path):
 
 
 def test_graph_eval_writes_the_runs_of_a_dataset_path_under_out_not_into_the_dataset(tmp_path, monkeypatch):
+    """A dataset given as a path (trailing slash included) gets its runs in ``--out/NAME``; the
+    cross-validation is replaced by a recorder so that only the benchmark's own paths are tested."""
+    import runpy
     import sys
 
+    import jepa_domains.modalities.graph.evaluate as graph_evaluate
+
     folder = _write_tu(tmp_path / "data", "MYSET")
-    out = tmp_path / "runs"
+    before = sorted(p.name for p in folder.iterdir())
+    out, seen = tmp_path / "runs", []
+
+    def recorder(cfg, out_dir, **_):
+        seen.append((cfg.data.source, Path(out_dir)))
+        Path(out_dir).mkdir(parents=True)
+        return {"rows": [], "summary": {m: (0.5, 0.1) for m in ("jepa", "random_init", "wl_features")}}
+
+    monkeypatch.setattr(graph_evaluate, "cross_validate_pretraining", recorder)
     bench = Path(__file__).resolve().parents[2] / "benchmarks" / "graph_eval.py"
     monkeypatch.setattr(sys, "argv", ["graph_eval.py", "--data-root", str(tmp_path), "--datasets", f"{folder}/",
-                                      "--cost-only", "--batches", "1", "--out", str(out),
+                                      "--batches", "1", "--out", str(out),
                                       "--set", "train.steps=2", "--set", "data.batch_size=2"])
-    import runpy
     runpy.run_path(str(bench), run_name="__main__")
-    assert sorted(p.name for p in folder.iterdir()) == sorted(["MYSET_A.txt", "MYSET_edge_labels.txt",
-                                                              "MYSET_graph_indicator.txt", "MYSET_graph_labels.txt",
-                                                              "MYSET_node_labels.txt"])
+    assert seen == [(f"{folder}/", out / "MYSET")]
+    assert (out / "MYSET" / "summary.json").is_file()
+    assert sorted(p.name for p in folder.iterdir()) == before          # nothing written into the dataset
