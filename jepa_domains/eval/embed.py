@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +72,12 @@ def _encoder_weights(state: dict[str, Any], which: str, run: str | Path) -> dict
     return weights
 
 
-def load_runs(run: str | Path, *, encoder: str | None = None) -> dict[str, LoadedRun]:
+def load_runs(run: str | Path, *, encoder: str | None = None, pool: str | None = None) -> dict[str, LoadedRun]:
     """Load the encoder(s) ``encoder`` (``context | target | both | None``, see
     :func:`resolve_encoders`) of a run directory or checkpoint, reading the checkpoint once.
+
+    ``pool`` replaces the run's ``modality.pool`` (validated by the modality's config) for every
+    embedding made from these runs: the pretrained, random-init and baseline rows alike.
 
     Returns ``{which: LoadedRun}`` in the order ``context``, ``target``.
     """
@@ -82,6 +85,10 @@ def load_runs(run: str | Path, *, encoder: str | None = None) -> dict[str, Loade
     cfg = from_dict(RunConfig, state["config"])
     adapter = get_modality(cfg.modality_name)
     options = modality_options(adapter.Config, cfg.modality)
+    if pool is not None:
+        if not any(f.name == "pool" for f in fields(options)):
+            raise ValueError(f"modality {cfg.modality_name!r} has no pool option; cannot evaluate with pool={pool!r}")
+        options = replace(options, pool=pool)
     out = {}
     for which in resolve_encoders(encoder, adapter):
         model = build_encoder(adapter, options, cfg)

@@ -89,20 +89,22 @@ def probe_all(train: dict[str, dict[str, np.ndarray]], test: dict[str, dict[str,
 
 def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                  probes: tuple[str, ...] = ("logistic", "knn"), seed: int = 0, batch_size: int = 64,
-                 encoder: str | None = None) -> list[dict[str, Any]]:
+                 encoder: str | None = None, pool: str | None = None) -> list[dict[str, Any]]:
     """Frozen-probe accuracy of a run on ``source``'s train/test split against the baselines.
 
     Args:
         source: dataset to evaluate on (default: the one the run was pretrained on).
         probes: probe names (:data:`jepa_domains.eval.probes.PROBES`, optionally ``@VALUE``).
         encoder: ``"context"``, ``"target"``, ``"both"`` or None (the modality's default).
+        pool: replaces the run's ``modality.pool`` (``eval --option pool=...``), see
+            :func:`~jepa_domains.eval.embed.load_runs`.
 
     Returns:
         One row per encoder x method x probe: ``{dataset, method, probe, encoder, metric:
         "accuracy", value, chosen, per_sample}`` and one ``chance`` row per encoder (majority
         class share of the test part).
     """
-    runs = load_runs(run_dir, encoder=encoder)
+    runs = load_runs(run_dir, encoder=encoder, pool=pool)
     splits, labels, name = labelled_splits(next(iter(runs.values())), source, data_root)
     feats = {s: method_embeddings(runs, d, batch_size=batch_size) for s, d in splits.items()}
     return probe_all(feats["train"], feats["test"], labels["train"], labels["test"], probes=probes, seed=seed,

@@ -166,6 +166,25 @@ def mean_pool(latents: Tensor, pad: Tensor, rows_per_sample: int = 1) -> Tensor:
     return pooled.view(-1, rows_per_sample, pooled.shape[-1]).mean(1)
 
 
+def segment_pool(latents: Tensor, pad: Tensor, parts: int) -> Tensor:
+    """Masked means over ``parts`` equal, consecutive parts of each row's valid tokens.
+
+    ``latents``: ``[R, N, D]``; ``pad``: ``[R, N]``, valid tokens first (right padding).
+    Returns ``[R, parts, D]``. Token ``i`` belongs to part ``j`` when ``[i, i + 1)`` overlaps
+    ``[j * n / parts, (j + 1) * n / parts)`` for the row's ``n`` valid tokens, so a row with
+    fewer valid tokens than parts repeats them, and a row without any gives zeros.
+    """
+    if parts < 1:
+        raise ValueError(f"segment_pool needs parts >= 1, got {parts}")
+    keep = (~pad).to(latents.dtype)                                                  # [R, N]
+    valid = keep.sum(1, keepdim=True)                                                # [R, 1]
+    pos = torch.arange(latents.shape[1], device=latents.device, dtype=latents.dtype)[None, :, None]
+    lo = torch.arange(parts, device=latents.device, dtype=latents.dtype)[None, None, :] * valid[..., None] / parts
+    hi = lo + valid[..., None] / parts                                               # [R, 1, K]
+    weights = ((pos < hi) & (pos + 1 > lo)).to(latents.dtype) * keep[..., None]     # [R, N, K]
+    return torch.einsum("rnk,rnd->rkd", weights, latents) / weights.sum(1).clamp_min(1.0)[..., None]
+
+
 def resolve_data_root(data_root: str | Path | None) -> Path | None:
     """``--data-root`` if given, else ``$JEPA_DOMAINS_DATA``, else None."""
     import os

@@ -162,6 +162,35 @@ def test_time_pooling_keeps_frequency_rows_and_ignores_padding():
     assert adapter.pool(AudioConfig(pool="all"), latents, pad, batch).shape == (2, 1)
 
 
+def test_segment_pooling_keeps_the_order_of_events_per_frequency_row():
+    import torch
+
+    from jepa_domains.core import Layout
+    from jepa_domains.modalities.audio import AudioAdapter, AudioConfig
+    from jepa_domains.modalities.audio.collate import AudioBatch
+
+    adapter = AudioAdapter()
+    layout = Layout((4, 2), valid=torch.tensor([4, 2]))
+    batch = AudioBatch(layout=layout, ids=["a", "b"])
+    clean = torch.arange(2 * 8 * 1, dtype=torch.float32).view(2, 8, 1)     # token t*F+f holds its index
+    pad = layout.padding_mask(2)
+    latents = clean.clone()
+    latents[1, 4:] = 1e6                                                    # padding must not leak
+    seg = adapter.pool(AudioConfig(pool="segments", pool_segments=2), latents, pad, batch)
+    # [B, F * K * D]: row f=0 parts (t 0-1, t 2-3), then row f=1; clip b has 2 valid time patches
+    assert seg.tolist() == [[1.0, 5.0, 2.0, 6.0], [8.0, 10.0, 9.0, 11.0]]
+    # reversing time changes the segments but not the time mean
+    flipped = clean.view(2, 4, 2, 1).flip(1).reshape(2, 8, 1)
+    full = Layout((4, 2), valid=torch.tensor([4, 4]))
+    fbatch, fpad = AudioBatch(layout=full, ids=["a", "b"]), full.padding_mask(2)
+    for pool, same in (("time", True), ("segments", False)):
+        a = adapter.pool(AudioConfig(pool=pool), clean, fpad, fbatch)
+        b = adapter.pool(AudioConfig(pool=pool), flipped, fpad, fbatch)
+        assert torch.allclose(a, b) is same, pool
+    with pytest.raises(ValueError, match="pool_segments"):
+        AudioConfig(pool="segments", pool_segments=0)
+
+
 def test_clip_norm_centres_each_clip_per_bin_and_keeps_padding_zero():
     from jepa_domains.modalities.audio.tokenizer import centre_per_clip
 

@@ -18,7 +18,7 @@ from jepa_domains.modalities.audio.config import AudioConfig
 from jepa_domains.modalities.audio.features import dataset_statistics, fbank_each, normalise
 from jepa_domains.modalities.audio.maskers import build_audio_masker
 from jepa_domains.modalities.audio.tokenizer import SpectrogramPatchTokenizer
-from jepa_domains.modalities.base import ModalityAdapter, mean_pool
+from jepa_domains.modalities.base import ModalityAdapter, mean_pool, segment_pool
 from jepa_domains.registry import register_modality
 
 DATASETS = {
@@ -116,16 +116,20 @@ class AudioAdapter(ModalityAdapter):
         return {**super().protocols(), "classify_grouped": evaluate_audio_run}
 
     def pool(self, cfg: AudioConfig, latents: torch.Tensor, pad: torch.Tensor, batch: AudioBatch) -> torch.Tensor:
-        """``[R, T * F, D]`` latents -> ``[B, F * D]`` (``pool="time"``: mean over valid time
-        patches per frequency row) or ``[B, D]`` (``"all"``); windows of a clip are averaged."""
+        """``[R, T * F, D]`` latents -> ``[B, F * D]`` (``pool="time"``: mean over the valid time
+        patches of each frequency row), ``[B, F * K * D]`` (``"segments"``: means over
+        ``K = pool_segments`` consecutive parts of each row's valid time patches, so the order of
+        events survives) or ``[B, D]`` (``"all"``); windows of a clip are averaged."""
         rows = batch.layout.rows_per_sample
         if cfg.pool == "all":
             return mean_pool(latents, pad, rows)
         time, freq = batch.layout.shape
         r, _, d = latents.shape
-        keep = (~pad).view(r, time, freq, 1).to(latents.dtype)
-        per_band = (latents.view(r, time, freq, d) * keep).sum(1) / keep.sum(1).clamp_min(1.0)   # [R, F, D]
-        return per_band.reshape(r // rows, rows, freq * d).mean(1)
+        per_band = latents.view(r, time, freq, d).transpose(1, 2).reshape(r * freq, time, d)   # [R * F, T, D]
+        band_pad = pad.view(r, time, freq).transpose(1, 2).reshape(r * freq, time)             # [R * F, T]
+        parts = 1 if cfg.pool == "time" else cfg.pool_segments
+        pooled = segment_pool(per_band, band_pad, parts)                                       # [R * F, K, D]
+        return pooled.reshape(r // rows, rows, freq * parts * d).mean(1)
 
     def feature_baseline(self, cfg: AudioConfig, dataset: Dataset) -> np.ndarray:
         """``[n, 2 * n_mels]``: per-bin mean and std over time of each whole clip's normalised log-mel."""

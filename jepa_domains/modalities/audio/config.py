@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 FEATURE_PATHS = ("collate", "device")
 MASKERS = ("curriculum", "multiblock", "time_frequency", "random_block")
-POOLS = ("time", "all")
+POOLS = ("time", "segments", "all")
 
 
 @dataclass
@@ -31,6 +31,8 @@ class AudioConfig:
     Evaluation: ``eval_windows = 1`` embeds the centre crop; ``> 1`` embeds that many evenly
     spaced windows per clip and averages them. ``pool = "time"`` averages the latents over the
     valid time patches of each frequency row and concatenates the rows (``[B, F * D]``);
+    ``"segments"`` does the same over ``pool_segments`` consecutive parts of the valid time
+    patches (``[B, F * K * D]``: keeps the order of events, e.g. the syllables of a digit);
     ``"all"`` averages over every patch (AudioMAE-style, ``[B, D]``), which mixes the frequency
     bands: on FSDD a linear probe on the same encoder drops from 0.94 to 0.54.
 
@@ -54,6 +56,7 @@ class AudioConfig:
     prepare_max_clips: int = 1000
     eval_windows: int = 1
     pool: str = "time"
+    pool_segments: int = 2
     masker: str = "curriculum"
     num_target_blocks: int = 4
     target_scale: tuple[float, ...] = (0.15, 0.2)
@@ -71,7 +74,7 @@ class AudioConfig:
     esc50_test_fold: int = 5
 
     def __post_init__(self) -> None:
-        positive = ("sample_rate", "n_mels", "patch_time", "patch_freq", "prepare_max_clips", "eval_windows",
+        positive = ("sample_rate", "n_mels", "patch_time", "patch_freq", "prepare_max_clips", "eval_windows", "pool_segments",
                     "num_target_blocks", "random_block_size", "synthetic_train", "synthetic_test")
         for name in positive:
             if int(getattr(self, name)) < 1:

@@ -56,16 +56,18 @@ def grouped_cv(features: dict[str, np.ndarray], labels: np.ndarray, groups: np.n
 
 def evaluate_audio_run(run_dir: str | Path, *, source: str, data_root: str | Path | None = None,
                        probes: tuple[str, ...] = ("logistic", "knn"), grouped: bool = True, seed: int = 0,
-                       batch_size: int = 64, encoder: str | None = None) -> list[dict[str, Any]]:
+                       batch_size: int = 64, encoder: str | None = None,
+                       pool: str | None = None) -> list[dict[str, Any]]:
     """Rows ``{dataset, protocol, method, probe, encoder, metric, value, ...}`` for the official
     split and, when ``grouped`` and the dataset has groups, the grouped cross-validation: one
-    ``accuracy`` row per held-out group (``fold``) plus ``accuracy_mean`` / ``accuracy_std``."""
-    runs = load_runs(run_dir, encoder=encoder)
+    ``accuracy`` row per held-out group (``fold``) plus ``accuracy_mean`` / ``accuracy_std``.
+    ``pool`` replaces the run's ``modality.pool`` (``"time"``, ``"segments"``, ``"all"``)."""
+    runs = load_runs(run_dir, encoder=encoder, pool=pool)
     run = next(iter(runs.values()))
     source = source or run.cfg.data.source or run.adapter.default_dataset
     rows = [{**r, "protocol": "official_split"}
             for r in classify_run(run_dir, source=source, data_root=data_root, probes=probes, seed=seed,
-                                  batch_size=batch_size, encoder=encoder)]
+                                  batch_size=batch_size, encoder=encoder, pool=pool)]
     if not grouped or source not in GROUP_PROTOCOLS:
         return rows
     root = resolve_data_root(data_root or run.cfg.data.data_root)

@@ -13,7 +13,7 @@ from jepa_domains.core import Layout, RandomMasker, SpanMasker
 from jepa_domains.core.maskers import Masker
 from jepa_domains.data.read_report import ReadReport
 from jepa_domains.data.timeseries_readers import Series, shipped_ucr_uea
-from jepa_domains.modalities.base import ModalityAdapter
+from jepa_domains.modalities.base import ModalityAdapter, segment_pool
 from jepa_domains.modalities.timeseries.datasets import (
     ETT_NAMES,
     SeriesDataset,
@@ -223,18 +223,7 @@ class TimeSeriesAdapter(ModalityAdapter):
         ``pool_segments`` equal parts of the row's valid patches (``"segments"``, ``[R, K * D]``;
         a row with fewer valid patches than parts repeats them); channel rows of a sample are
         concatenated (``[B, C * D]`` / ``[B, C * K * D]``) so that channel identity survives."""
-        keep = (~pad).to(latents.dtype)                                            # [R, N]
-        if cfg.pool == "mean":
-            weights = keep.unsqueeze(-1)                                             # [R, N, 1]
-        else:
-            k = cfg.pool_segments
-            valid = keep.sum(1, keepdim=True).clamp_min(1.0)                         # [R, 1]
-            pos = torch.arange(latents.shape[1], device=latents.device, dtype=latents.dtype)[None, :]
-            lo = torch.arange(k, device=latents.device, dtype=latents.dtype)[None, None, :] * valid[..., None] / k
-            hi = lo + valid[..., None] / k                                           # [R, 1, K]
-            # patch i belongs to part j when [i, i+1) overlaps [lo_j, hi_j)
-            weights = ((pos[..., None] < hi) & (pos[..., None] + 1 > lo)).to(latents.dtype) * keep[..., None]
-        rows = torch.einsum("rnk,rnd->rkd", weights, latents) / weights.sum(1).clamp_min(1.0)[..., None]
+        rows = segment_pool(latents, pad, 1 if cfg.pool == "mean" else cfg.pool_segments)     # [R, K, D]
         return rows.reshape(-1, batch.layout.rows_per_sample * rows.shape[1] * rows.shape[2])
 
     def feature_baseline(self, cfg: TimeSeriesConfig, dataset: SeriesDataset) -> np.ndarray:

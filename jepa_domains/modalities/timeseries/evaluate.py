@@ -247,11 +247,7 @@ def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: s
     """
     from jepa_domains.eval.protocols import labelled_splits, method_embeddings, probe_all, probe_row
 
-    runs = load_runs(run_dir, encoder=encoder)
-    if pool is not None:
-        for r in runs.values():
-            r.options.pool = pool
-            r.options.__post_init__()
+    runs = load_runs(run_dir, encoder=encoder, pool=pool)
     splits, labels, name = labelled_splits(next(iter(runs.values())), source, data_root)
     feats = {s: method_embeddings(runs, d, batch_size=batch_size) for s, d in splits.items()}
     rows = probe_all(feats["train"], feats["test"], labels["train"], labels["test"], probes=probes, seed=seed,
