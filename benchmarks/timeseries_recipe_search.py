@@ -1,0 +1,115 @@
+"""Recipe search for time-series classification on training data only (the test split is never read).
+
+    python benchmarks/timeseries_recipe_search.py runs/tsj-GunPoint --pool mean segments --log runs/ts-search.jsonl
+
+For an existing run folder: loads the run (frozen context encoder), embeds the **training**
+split of the run's own data set (as ``eval --task classify`` reads it) with the JEPA encoder,
+its random-init twin (same architecture and seed) and the raw ``features`` baseline, and scores
+each with the 5-fold stratified cross-validation accuracy of the logistic probe (folds fixed by
+``--seed``, ``C`` chosen by inner CV inside each fold: :func:`jepa_domains.eval.probes.cross_validate`).
+``--pool`` scores the sequence embeddings under each pooling given (``mean``, ``segments``; default:
+the run's own); ``features`` does not depend on the pooling and is computed once.
+
+A guard on the run's adapter refuses to read any split but ``train`` (a ``RuntimeError``), so a
+choice made from these numbers cannot have seen the test split. One line of JSON per run is
+appended to ``--log``::
+
+    {"out", "dataset", "note", "train_series", "folds", "seed", "eval_s",
+     "cv": {pool: {"jepa" | "random_init" | "features": {"accuracy_mean", "accuracy_std", "scores"}}}}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jepa_domains.eval.embed import LoadedRun, extract, load_runs, random_encoder
+from jepa_domains.eval.probes import cross_validate
+from jepa_domains.modalities.base import resolve_data_root
+
+METHODS = ("jepa", "random_init", "features")
+
+
+def guard_train_only(run: LoadedRun) -> None:
+    """Make ``run.adapter.load_dataset`` raise for every split but ``train`` (the adapter is the
+    registered one: the guard holds for the rest of this process)."""
+    load = run.adapter.load_dataset
+
+    def train_only(options: Any, source: Any, *args: Any, split: str = "train", **kwargs: Any) -> Any:
+        if split != "train":
+            raise RuntimeError(f"the recipe search reads the training split only, not {split!r}")
+        return load(options, source, *args, split=split, **kwargs)
+
+    run.adapter.load_dataset = train_only
+
+
+def training_split(run: LoadedRun, data_root: str | None) -> tuple[Any, np.ndarray, str]:
+    """The run's data set, training split only, as the classify protocol reads it: ``(dataset,
+    labels [n], name)``."""
+    guard_train_only(run)
+    source = run.cfg.data.source
+    root = resolve_data_root(data_root or run.cfg.data.data_root)
+    train = run.adapter.load_dataset(run.options, source, split="train", data_root=root,
+                                     skip_bad=run.cfg.data.skip_bad)
+    labels = run.adapter.labels(train)
+    if labels is None:
+        raise ValueError(f"dataset {source!r} has no labels to probe")
+    return train, np.asarray(labels), source or run.adapter.default_dataset or "default"
+
+
+def search(run_dir: str | Path, *, pools: tuple[str, ...] | None = None, data_root: str | None = None,
+           folds: int = 5, seed: int = 0, batch_size: int = 64) -> dict[str, Any]:
+    """Training-split CV accuracies of one run: ``{"dataset", "train_series", "cv": {pool: {method:
+    {"accuracy_mean", "accuracy_std", "scores" [folds]}}}}`` (methods: :data:`METHODS`)."""
+    run = load_runs(run_dir, encoder="context")["context"]
+    train, y, name = training_split(run, data_root)
+    raw = run.adapter.feature_baseline(run.options, train)
+    if raw is None:
+        raise ValueError(f"the {run.cfg.modality_name} adapter has no raw-feature baseline")
+    scores_of = lambda X: {k: v for k, v in cross_validate(X, y, "logistic", folds=folds, seed=seed).items()  # noqa: E731
+                           if k != "folds"}
+    twin = random_encoder(run.cfg, run.adapter, run.options)
+    feature_cv = scores_of(np.asarray(raw, dtype=np.float32))
+    cv = {}
+    for pool in pools or (run.options.pool,):
+        options = replace(run.options, pool=pool)          # validated as `eval --option pool=...` is
+        cv[pool] = {"jepa": scores_of(extract(run.encoder, run.adapter, options, train, batch_size=batch_size).X),
+                    "random_init": scores_of(extract(twin, run.adapter, options, train, batch_size=batch_size).X),
+                    "features": feature_cv}
+    return {"dataset": name, "train_series": int(len(y)), "cv": cv}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", help="an existing run folder")
+    parser.add_argument("--pool", nargs="+", choices=("mean", "segments"), default=None,
+                        help="pooling(s) to score (default: the run's own)")
+    parser.add_argument("--data-root", default=None)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0, help="fold shuffling and probe seed")
+    parser.add_argument("--log", default="runs/timeseries-recipe-search.jsonl")
+    parser.add_argument("--note", default="")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    result = search(args.run, pools=tuple(args.pool) if args.pool else None, data_root=args.data_root,
+                    folds=args.folds, seed=args.seed)
+    record = {"out": str(args.run), "note": args.note, "folds": args.folds, "seed": args.seed,
+              "eval_s": round(time.perf_counter() - start, 1), **result}
+    Path(args.log).parent.mkdir(parents=True, exist_ok=True)
+    with open(args.log, "a") as fh:
+        fh.write(json.dumps(record) + "\n")
+    print(f"{result['dataset']}: {result['train_series']} training series, {args.folds}-fold CV (logistic)")
+    print(f"{'pool':9s} " + " ".join(f"{m:>17s}" for m in METHODS))
+    for pool, by_method in result["cv"].items():
+        print(f"{pool:9s} " + " ".join(f"{s['accuracy_mean']:10.3f} ± {s['accuracy_std']:.3f}"
+                                       for s in (by_method[m] for m in METHODS)))
+
+
+if __name__ == "__main__":
+    main()

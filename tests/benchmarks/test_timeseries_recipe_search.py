@@ -1,0 +1,37 @@
+"""benchmarks/timeseries_recipe_search.py: training-split CV of a run, never the test split."""
+
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "timeseries_recipe_search.py"
+
+
+def test_recipe_search_scores_the_training_split_only(trained_timeseries_run, tmp_path, monkeypatch, capsys):
+    log = tmp_path / "search.jsonl"
+    monkeypatch.setattr(sys, "argv", ["timeseries_recipe_search.py", str(trained_timeseries_run),
+                                      "--pool", "mean", "segments", "--log", str(log), "--note", "tiny"])
+    runpy.run_path(str(SCRIPT), run_name="__main__")
+    record = json.loads(log.read_text().splitlines()[-1])
+    assert record["dataset"] == "GunPoint" and record["train_series"] == 50 and record["note"] == "tiny"
+    assert set(record["cv"]) == {"mean", "segments"}
+    for by_method in record["cv"].values():
+        assert set(by_method) == {"jepa", "random_init", "features"}
+        for score in by_method.values():
+            assert len(score["scores"]) == 5 and 0.0 <= score["accuracy_mean"] <= 1.0
+            assert all(0.0 <= s <= 1.0 for s in score["scores"])
+    assert record["cv"]["mean"]["features"] == record["cv"]["segments"]["features"]   # pooling-free baseline
+    out = capsys.readouterr().out
+    assert "GunPoint: 50 training series" in out and out.count("±") == 6
+
+
+def test_recipe_search_refuses_the_test_split(trained_timeseries_run):
+    search = runpy.run_path(str(SCRIPT))
+    run = search["load_runs"](trained_timeseries_run, encoder="context")["context"]
+    train, labels, name = search["training_split"](run, None)
+    assert len(train) == len(labels) == 50 and name == "GunPoint"
+    with pytest.raises(RuntimeError, match="training split only"):
+        run.adapter.load_dataset(run.options, name, split="test")
