@@ -127,6 +127,22 @@ def test_the_default_run_is_the_fsdd_recipe():
     assert default.modality["sample_rate"] == 8_000 and default.objective.regularizer == "vicreg"
     options = adapter.Config(**default.modality)
     assert options.grid_time * options.grid_freq == 48            # a 1-s clip: 12 time x 4 frequency patches
+    assert (options.pool, options.pool_segments) == ("segments", 3)   # chosen on validation clips
+
+
+def test_the_long_recipe_is_the_default_with_finer_time_patches_and_twice_the_steps():
+    from jepa_domains.train.config import resolve
+
+    adapter = get_modality("audio")
+    default = resolve("audio", defaults=adapter.run_defaults)
+    long = resolve("audio", defaults=adapter.run_defaults, file="fsdd-long")
+    assert (long.train.steps, long.optim.warmup_steps) == (2 * default.train.steps, 2 * default.optim.warmup_steps)
+    options = adapter.Config(**long.modality)
+    assert options.grid_time * options.grid_freq == 96            # 4-frame time patches
+    assert (options.pool, options.pool_segments) == ("segments", 2)
+    same = {k: v for k, v in long.modality.items() if k not in ("patch_time", "pool_segments")}
+    assert same == {k: v for k, v in default.modality.items() if k not in ("patch_time", "pool_segments")}
+    assert (long.model, long.objective) == (default.model, default.objective)
 
 
 def test_train_and_eval_grouped_without_data_root(tmp_path, monkeypatch):

@@ -46,9 +46,8 @@ class AudioAdapter(ModalityAdapter):
     tasks = ("classify",)
     default_dataset = "fsdd"
     # The default run is the shipped FSDD recipe (jepa_domains/recipes/audio/fsdd.yaml, chosen on
-    # validation clips, docs/recipes/audio.md) at its full length, 1200 steps: `jepa-domains
-    # train audio` takes 4 min 45 s on one CPU thread (the other core busy), and eval on it shows
-    # JEPA better than random-init on the official split and speaker-out.
+    # validation clips, docs/recipes/audio.md §5): 1200 steps, 4 min on one CPU thread; the full
+    # recipe, 13 min, is `--config fsdd-long`.
     run_defaults: dict[str, Any] = {
         "train.log_every": 10,
         "train.checkpoint_every": 100,
