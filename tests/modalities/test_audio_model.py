@@ -144,18 +144,24 @@ def test_collate_rejects_wrong_sample_rate_by_id():
         collate_clips(AudioConfig(norm_mean=0.0, norm_std=1.0), [clip], None)
 
 
-def test_time_pooling_keeps_frequency_rows_and_ignores_padding():
+def _indexed_grid(time: int, valid: list[int]):
+    """Two clips on a ``(time, 2)`` patch grid with ``valid`` time patches each: ``(batch,
+    latents [2, time * 2, 1] where token t*F+f holds its index, pad [2, time * 2])``."""
     import torch
 
     from jepa_domains.core import Layout
-    from jepa_domains.modalities.audio import AudioAdapter, AudioConfig
     from jepa_domains.modalities.audio.collate import AudioBatch
 
+    layout = Layout((time, 2), valid=torch.tensor(valid))
+    latents = torch.arange(2 * time * 2, dtype=torch.float32).view(2, time * 2, 1)
+    return AudioBatch(layout=layout, ids=["a", "b"]), latents, layout.padding_mask(2)
+
+
+def test_time_pooling_keeps_frequency_rows_and_ignores_padding():
+    from jepa_domains.modalities.audio import AudioAdapter, AudioConfig
+
     adapter = AudioAdapter()
-    layout = Layout((3, 2), valid=torch.tensor([2, 3]))
-    batch = AudioBatch(layout=layout, ids=["a", "b"])
-    latents = torch.arange(2 * 6 * 1, dtype=torch.float32).view(2, 6, 1)   # token t*F+f holds its index
-    pad = layout.padding_mask(2)
+    batch, latents, pad = _indexed_grid(3, [2, 3])
     latents[0, 4:] = 1e6                                                    # padding must not leak
     out = adapter.pool(AudioConfig(pool="time"), latents, pad, batch)
     assert out.tolist() == [[1.0, 2.0], [8.0, 9.0]]                       # per frequency row, mean over time
@@ -165,27 +171,20 @@ def test_time_pooling_keeps_frequency_rows_and_ignores_padding():
 def test_segment_pooling_keeps_the_order_of_events_per_frequency_row():
     import torch
 
-    from jepa_domains.core import Layout
     from jepa_domains.modalities.audio import AudioAdapter, AudioConfig
-    from jepa_domains.modalities.audio.collate import AudioBatch
 
     adapter = AudioAdapter()
-    layout = Layout((4, 2), valid=torch.tensor([4, 2]))
-    batch = AudioBatch(layout=layout, ids=["a", "b"])
-    clean = torch.arange(2 * 8 * 1, dtype=torch.float32).view(2, 8, 1)     # token t*F+f holds its index
-    pad = layout.padding_mask(2)
-    latents = clean.clone()
+    batch, latents, pad = _indexed_grid(4, [4, 2])
     latents[1, 4:] = 1e6                                                    # padding must not leak
     seg = adapter.pool(AudioConfig(pool="segments", pool_segments=2), latents, pad, batch)
     # [B, F * K * D]: row f=0 parts (t 0-1, t 2-3), then row f=1; clip b has 2 valid time patches
     assert seg.tolist() == [[1.0, 5.0, 2.0, 6.0], [8.0, 10.0, 9.0, 11.0]]
     # reversing time changes the segments but not the time mean
+    full, clean, fpad = _indexed_grid(4, [4, 4])
     flipped = clean.view(2, 4, 2, 1).flip(1).reshape(2, 8, 1)
-    full = Layout((4, 2), valid=torch.tensor([4, 4]))
-    fbatch, fpad = AudioBatch(layout=full, ids=["a", "b"]), full.padding_mask(2)
     for pool, same in (("time", True), ("segments", False)):
-        a = adapter.pool(AudioConfig(pool=pool), clean, fpad, fbatch)
-        b = adapter.pool(AudioConfig(pool=pool), flipped, fpad, fbatch)
+        a = adapter.pool(AudioConfig(pool=pool), clean, fpad, full)
+        b = adapter.pool(AudioConfig(pool=pool), flipped, fpad, full)
         assert torch.allclose(a, b) is same, pool
     with pytest.raises(ValueError, match="pool_segments"):
         AudioConfig(pool="segments", pool_segments=0)
