@@ -37,8 +37,8 @@ METHODS = ("jepa", "random_init", "features")
 
 
 def guard_train_only(run: LoadedRun) -> None:
-    """Make ``run.adapter.load_dataset`` raise for every split but ``train`` (the adapter is the
-    registered one: the guard holds for the rest of this process)."""
+    """Make ``run.adapter.load_dataset`` raise for every split but ``train`` (on this run's own
+    adapter instance: ``get_modality`` builds a new one per call, so nothing else is affected)."""
     load = run.adapter.load_dataset
 
     def train_only(options: Any, source: Any, *args: Any, split: str = "train", **kwargs: Any) -> Any:
@@ -72,8 +72,10 @@ def search(run_dir: str | Path, *, pools: tuple[str, ...] | None = None, data_ro
     raw = run.adapter.feature_baseline(run.options, train)
     if raw is None:
         raise ValueError(f"the {run.cfg.modality_name} adapter has no raw-feature baseline")
-    scores_of = lambda X: {k: v for k, v in cross_validate(X, y, "logistic", folds=folds, seed=seed).items()  # noqa: E731
-                           if k != "folds"}
+
+    def scores_of(X: np.ndarray) -> dict[str, Any]:
+        return {k: v for k, v in cross_validate(X, y, "logistic", folds=folds, seed=seed).items() if k != "folds"}
+
     twin = random_encoder(run.cfg, run.adapter, run.options)
     feature_cv = scores_of(np.asarray(raw, dtype=np.float32))
     cv = {}

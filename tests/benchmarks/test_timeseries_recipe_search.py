@@ -35,3 +35,5 @@ def test_recipe_search_refuses_the_test_split(trained_timeseries_run):
     assert len(train) == len(labels) == 50 and name == "GunPoint"
     with pytest.raises(RuntimeError, match="training split only"):
         run.adapter.load_dataset(run.options, name, split="test")
+    fresh = search["load_runs"](trained_timeseries_run, encoder="context")["context"]   # other runs: unguarded
+    assert len(fresh.adapter.load_dataset(fresh.options, name, split="test")) == 150

@@ -74,8 +74,8 @@ class AudioConfig:
     esc50_test_fold: int = 5
 
     def __post_init__(self) -> None:
-        positive = ("sample_rate", "n_mels", "patch_time", "patch_freq", "prepare_max_clips", "eval_windows", "pool_segments",
-                    "num_target_blocks", "random_block_size", "synthetic_train", "synthetic_test")
+        positive = ("sample_rate", "n_mels", "patch_time", "patch_freq", "prepare_max_clips", "eval_windows",
+                    "pool_segments", "num_target_blocks", "random_block_size", "synthetic_train", "synthetic_test")
         for name in positive:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"modality.{name} must be >= 1, got {getattr(self, name)}")
