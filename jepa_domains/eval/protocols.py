@@ -104,7 +104,15 @@ def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: s
         "accuracy", value, chosen, per_sample}`` and one ``chance`` row per encoder (majority
         class share of the test part).
     """
-    runs = load_runs(run_dir, encoder=encoder, pool=pool)
+    return classify_runs(load_runs(run_dir, encoder=encoder, pool=pool), source=source, data_root=data_root,
+                         probes=probes, seed=seed, batch_size=batch_size)
+
+
+def classify_runs(runs: dict[str, Any], *, source: str | None = None, data_root: str | Path | None = None,
+                  probes: tuple[str, ...] = ("logistic", "knn"), seed: int = 0,
+                  batch_size: int = 64) -> list[dict[str, Any]]:
+    """:func:`classify_run` on encoders already loaded by :func:`~jepa_domains.eval.embed.load_runs`
+    (``{which: LoadedRun}``), for protocols that probe the same runs more than once."""
     splits, labels, name = labelled_splits(next(iter(runs.values())), source, data_root)
     feats = {s: method_embeddings(runs, d, batch_size=batch_size) for s, d in splits.items()}
     return probe_all(feats["train"], feats["test"], labels["train"], labels["test"], probes=probes, seed=seed,

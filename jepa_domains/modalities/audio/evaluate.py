@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from jepa_domains.eval.embed import load_runs
-from jepa_domains.eval.protocols import (classify_run, method_embeddings, probe_all, split_features,
+from jepa_domains.eval.protocols import (classify_runs, method_embeddings, probe_all, split_features,
                                          summarise_folds)
 from jepa_domains.modalities.base import resolve_data_root
 
@@ -66,8 +66,8 @@ def evaluate_audio_run(run_dir: str | Path, *, source: str, data_root: str | Pat
     run = next(iter(runs.values()))
     source = source or run.cfg.data.source or run.adapter.default_dataset
     rows = [{**r, "protocol": "official_split"}
-            for r in classify_run(run_dir, source=source, data_root=data_root, probes=probes, seed=seed,
-                                  batch_size=batch_size, encoder=encoder, pool=pool)]
+            for r in classify_runs(runs, source=source, data_root=data_root, probes=probes, seed=seed,
+                                   batch_size=batch_size)]
     if not grouped or source not in GROUP_PROTOCOLS:
         return rows
     root = resolve_data_root(data_root or run.cfg.data.data_root)

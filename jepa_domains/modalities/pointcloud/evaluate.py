@@ -7,8 +7,9 @@ Point-JEPA fits an unscaled SVC with a fixed ``C = 0.012``; here the default ``s
 probe chooses ``C`` by inner cross-validation on the training split, and
 ``probes=("svm_unscaled@0.012",)`` reproduces the paper's fixed value.
 
-A thin layer over :func:`jepa_domains.eval.protocols.classify_run` (the pooling and the
-baseline features come from the adapter), run once per labelling of the data; each labelling
+A thin layer over :func:`jepa_domains.eval.protocols.classify_runs` (the pooling and the
+baseline features come from the adapter), run once per labelling of the data on encoders loaded
+once; each labelling
 gets its ``chance`` row (majority class share of the test split) from there.
 """
 
@@ -18,7 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from jepa_domains.eval.protocols import classify_run
+from jepa_domains.eval.embed import load_runs
+from jepa_domains.eval.protocols import classify_runs
 
 POINT_JEPA_PROBES = ("svm_unscaled", "knn")
 
@@ -28,8 +30,6 @@ def evaluate_run(run_dir: str | Path, *, sources: Sequence[str | None] = (None,)
                  seed: int = 0, encoder: str | None = None) -> list[dict[str, Any]]:
     """Rows ``{dataset, method, probe, encoder, metric, value, ...}`` for every source (``None``:
     the run's own data), methods ``jepa`` / ``random_init`` / ``features`` (the run's ``modality.descriptor``) / ``chance``."""
-    rows: list[dict[str, Any]] = []
-    for source in sources:
-        rows.extend(classify_run(run_dir, source=source, data_root=data_root, probes=tuple(probes), seed=seed,
-                                 encoder=encoder))
-    return rows
+    runs = load_runs(run_dir, encoder=encoder)
+    return [row for source in sources
+            for row in classify_runs(runs, source=source, data_root=data_root, probes=tuple(probes), seed=seed)]
