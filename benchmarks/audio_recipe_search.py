@@ -3,8 +3,9 @@
     python benchmarks/audio_recipe_search.py --out runs/s1 --set model.depth=6 --set train.steps=600
 
 Pretrains on the FSDD training clips (index 5-49, the embedded copy unless ``--data-root``), then
-scores the frozen context encoder, its random-init twin and the log-mel statistics with the
-logistic probe (C by inner CV) on two validation protocols carved from the training clips:
+scores the frozen context encoder (``--encoder target|both`` for the EMA target; ``--pool``
+replaces the run's pooling), its random-init twin and the log-mel statistics with the logistic
+probe (C by inner CV) on two validation protocols carved from the training clips:
 
 - ``val_split``: probe trained on index 10-49, scored on index 5-9 (300 clips);
 - ``val_loso``: leave-one-speaker-out over the training clips (6 folds), mean and std, with the
@@ -44,16 +45,20 @@ def pretrain(args: argparse.Namespace) -> tuple[Path, float]:
     return Path(args.out), time.perf_counter() - start
 
 
-def validate(run_dir: Path, data_root: str | None) -> dict[str, dict[str, float]]:
-    """``{method: {val_split, val_loso_mean, val_loso_std}}`` on the training clips only."""
-    runs = load_runs(run_dir, encoder="context")
-    run = runs["context"]
+def validate(run_dir: Path, data_root: str | None, encoder: str = "context",
+             pool: str | None = None) -> dict[str, dict[str, float]]:
+    """``{method: {val_split, val_loso_mean, val_loso_std}}`` on the training clips only; the
+    pretrained encoders are ``jepa`` (context) and ``jepa_target`` (with ``encoder`` target/both)."""
+    runs = load_runs(run_dir, encoder=encoder, pool=pool)
+    run = next(iter(runs.values()))
     train = run.adapter.load_dataset(run.options, "fsdd", split="train", data_root=data_root)
     index = np.array([int(INDEX.match(c.id)[1]) for c in train.clips])
     if index.min() < 5:
         raise RuntimeError("the official test clips (index 0-4) reached the validation search")
     labels, groups = train.labels, np.asarray(train.groups)
-    feats = method_embeddings(runs, train)["context"]
+    per_encoder = method_embeddings(runs, train)
+    feats = {("jepa" if which == "context" else "jepa_target") if method == "jepa" else method: X
+             for which, methods in per_encoder.items() for method, X in methods.items()}
     val = index < 10
     out = {}
     for method, X in feats.items():
@@ -75,11 +80,14 @@ def main() -> None:
     parser.add_argument("--log", default="runs/audio-recipe-search.jsonl")
     parser.add_argument("--note", default="")
     parser.add_argument("--run", action="store_true", help="evaluate the existing run in --out, do not train")
+    parser.add_argument("--encoder", default="context", choices=("context", "target", "both"))
+    parser.add_argument("--pool", default=None, help="replace the run's modality.pool (time, segments, all)")
     args = parser.parse_args()
     run_dir, seconds = (Path(args.out), 0.0) if args.run else pretrain(args)
     start = time.perf_counter()
-    scores = validate(run_dir, args.data_root)
+    scores = validate(run_dir, args.data_root, args.encoder, args.pool)
     record = {"out": str(run_dir), "config": args.config, "set": args.set, "note": args.note,
+              "encoder": args.encoder, "pool": args.pool,
               "pretrain_s": round(seconds, 1), "eval_s": round(time.perf_counter() - start, 1), **scores}
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
     with open(args.log, "a") as fh:
