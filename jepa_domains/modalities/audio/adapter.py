@@ -45,9 +45,9 @@ class AudioAdapter(ModalityAdapter):
     Config = AudioConfig
     tasks = ("classify",)
     default_dataset = "fsdd"
-    # The default run is the shipped FSDD recipe (jepa_domains/recipes/audio/fsdd.yaml, chosen on
-    # validation clips, docs/recipes/audio.md §5): 1200 steps, 4 min on one CPU thread; the full
-    # recipe, 13 min, is `--config fsdd-long`.
+    # The default run is the shipped FSDD recipe (jepa_domains/recipes/audio/fsdd.yaml, chosen
+    # on validation clips, docs/recipes/audio.md §5, §8): 1200 steps, 3 min 24 s on 2 CPU cores;
+    # the full recipe, 2400 steps (~13 min on one thread), is `--config fsdd-long`.
     run_defaults: dict[str, Any] = {
         "train.log_every": 10,
         "train.checkpoint_every": 100,
