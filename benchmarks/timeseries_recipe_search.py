@@ -1,6 +1,7 @@
-"""Recipe search for time-series classification on training data only (the test split is never read).
+"""Recipe search for classification on training data only (the test split is never read).
 
     python benchmarks/timeseries_recipe_search.py runs/tsj-GunPoint --pool mean segments --log runs/ts-search.jsonl
+    python benchmarks/timeseries_recipe_search.py runs/union --data GunPoint --pool mean segments   # a multi-source run
 
 For an existing run folder: loads the run (frozen context encoder), embeds the **training**
 split of the run's own data set (as ``eval --task classify`` reads it) with the JEPA encoder,
@@ -8,7 +9,9 @@ its random-init twin (same architecture and seed) and the raw ``features`` basel
 each with the 5-fold stratified cross-validation accuracy of the logistic probe (folds fixed by
 ``--seed``, ``C`` chosen by inner CV inside each fold: :func:`jepa_domains.eval.probes.cross_validate`).
 ``--pool`` scores the sequence embeddings under each pooling given (``mean``, ``segments``; default:
-the run's own); ``features`` does not depend on the pooling and is computed once.
+the run's own); ``features`` does not depend on the pooling and is computed once. Any modality with
+a raw-feature baseline works (a trajectory run, say); one without a ``pool`` option is scored with
+its own pooling, reported as ``own``.
 
 A guard on the run's adapter refuses to read any split but ``train`` (a ``RuntimeError``), so a
 choice made from these numbers cannot have seen the test split. One line of JSON per run is
@@ -29,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from jepa_domains.data.multi_source import evaluation_source
 from jepa_domains.eval.embed import LoadedRun, extract, load_runs, random_encoder
 from jepa_domains.eval.probes import cross_validate
 from jepa_domains.modalities.base import resolve_data_root
@@ -49,11 +53,11 @@ def guard_train_only(run: LoadedRun) -> None:
     run.adapter.load_dataset = train_only
 
 
-def training_split(run: LoadedRun, data_root: str | None) -> tuple[Any, np.ndarray, str]:
-    """The run's data set, training split only, as the classify protocol reads it: ``(dataset,
-    labels [n], name)``."""
+def training_split(run: LoadedRun, data_root: str | None, source: str | None = None) -> tuple[Any, np.ndarray, str]:
+    """``source``'s data set (default: the run's own), training split only, as the classify
+    protocol reads it: ``(dataset, labels [n], name)``."""
     guard_train_only(run)
-    source = run.cfg.data.source
+    source = evaluation_source(source, run.cfg.data.source)
     root = resolve_data_root(data_root or run.cfg.data.data_root)
     train = run.adapter.load_dataset(run.options, source, split="train", data_root=root,
                                      skip_bad=run.cfg.data.skip_bad)
@@ -64,11 +68,11 @@ def training_split(run: LoadedRun, data_root: str | None) -> tuple[Any, np.ndarr
 
 
 def search(run_dir: str | Path, *, pools: tuple[str, ...] | None = None, data_root: str | None = None,
-           folds: int = 5, seed: int = 0, batch_size: int = 64) -> dict[str, Any]:
+           folds: int = 5, seed: int = 0, batch_size: int = 64, source: str | None = None) -> dict[str, Any]:
     """Training-split CV accuracies of one run: ``{"dataset", "train_series", "cv": {pool: {method:
     {"accuracy_mean", "accuracy_std", "scores" [folds]}}}}`` (methods: :data:`METHODS`)."""
     run = load_runs(run_dir, encoder="context")["context"]
-    train, y, name = training_split(run, data_root)
+    train, y, name = training_split(run, data_root, source)
     raw = run.adapter.feature_baseline(run.options, train)
     if raw is None:
         raise ValueError(f"the {run.cfg.modality_name} adapter has no raw-feature baseline")
@@ -79,8 +83,12 @@ def search(run_dir: str | Path, *, pools: tuple[str, ...] | None = None, data_ro
     twin = random_encoder(run.cfg, run.adapter, run.options)
     feature_cv = scores_of(np.asarray(raw, dtype=np.float32))
     cv = {}
-    for pool in pools or (run.options.pool,):
-        options = replace(run.options, pool=pool)          # validated as `eval --option pool=...` is
+    has_pool = hasattr(run.options, "pool")
+    if pools and not has_pool:
+        raise ValueError(f"the {run.cfg.modality_name} modality has no pooling option: leave --pool out")
+    for pool in pools or ((run.options.pool,) if has_pool else ("own",)):
+        # validated as `eval --option pool=...` is; a modality without the option keeps its own pooling
+        options = replace(run.options, pool=pool) if has_pool else run.options
         cv[pool] = {"jepa": scores_of(extract(run.encoder, run.adapter, options, train, batch_size=batch_size).X),
                     "random_init": scores_of(extract(twin, run.adapter, options, train, batch_size=batch_size).X),
                     "features": feature_cv}
@@ -93,6 +101,8 @@ def main() -> None:
     parser.add_argument("--pool", nargs="+", choices=("mean", "segments"), default=None,
                         help="pooling(s) to score (default: the run's own)")
     parser.add_argument("--data-root", default=None)
+    parser.add_argument("--data", default=None, help="the set to score (default: the run's own; needed for a run "
+                        "pretrained on several sources, A+B+...)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0, help="fold shuffling and probe seed")
     parser.add_argument("--log", default="runs/timeseries-recipe-search.jsonl")
@@ -100,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     result = search(args.run, pools=tuple(args.pool) if args.pool else None, data_root=args.data_root,
-                    folds=args.folds, seed=args.seed)
+                    folds=args.folds, seed=args.seed, source=args.data)
     record = {"out": str(args.run), "note": args.note, "folds": args.folds, "seed": args.seed,
               "eval_s": round(time.perf_counter() - start, 1), **result}
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)

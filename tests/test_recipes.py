@@ -94,3 +94,22 @@ def test_recipes_suite_names_entries_modality_dataset():
         assert entry.name == f"{entry.modality}-{(entry.dataset or 'default').lower()}".replace(":", "-")
         if entry.recipe is not None:
             assert entry.recipe in list_recipes(entry.modality)
+
+
+def test_bench_entry_pretrains_on_its_pretrain_on_sources_and_evaluates_its_dataset():
+    entry = {"name": "timeseries-gunpoint", "modality": "timeseries", "dataset": "GunPoint", "recipe": "ts-jepa-long",
+             "pretrain_on": "ACSF1+GunPoint", "tasks": [{"task": "classify", "options": {"pool": "segments"}}]}
+    suite = parse_suite({"name": "s", "entries": [entry]})
+    assert suite.entries[0].pretrain_on == "ACSF1+GunPoint" and suite.entries[0].dataset == "GunPoint"
+    cfg = entry_config(suite.entries[0], seed=1, data_root=None)
+    assert (cfg.data.source, cfg.train.seed, cfg.train.steps) == ("ACSF1+GunPoint", 1, 4000)
+    other = entry_config(parse_suite({"name": "s", "entries": [{**entry, "name": "timeseries-acsf1",
+                                                                "dataset": "ACSF1"}]}).entries[0], seed=1,
+                         data_root=None)
+    assert other == cfg          # one pretraining per seed serves every entry of the union
+    with pytest.raises(SuiteError, match="pretrain_on: expected a source"):
+        parse_suite({"name": "s", "entries": [{**entry, "pretrain_on": ["ACSF1", "GunPoint"]}]})
+    with pytest.raises(SuiteError, match="pretrain_on: name the set the tasks evaluate on"):
+        parse_suite({"name": "s", "entries": [{k: v for k, v in entry.items() if k != "dataset"}]})
+    with pytest.raises(SuiteError, match="'data.source' is set by the harness"):
+        parse_suite({"name": "s", "entries": [{**entry, "pretrain": {"data.source": "ACSF1"}}]})

@@ -53,7 +53,8 @@ def entry_config(entry: Entry, seed: int, data_root: Path | None) -> RunConfig:
     layer when ``entry.quick``, the entry's recipe, then the entry's overrides)."""
     adapter = get_modality(entry.modality)
     quick = {**GLOBAL_QUICK, **adapter.quick_overrides} if entry.quick else {}
-    settings = {**entry.pretrain, "data.source": entry.dataset, "train.seed": seed, "train.progress": False}
+    source = entry.pretrain_on if entry.pretrain_on is not None else entry.dataset
+    settings = {**entry.pretrain, "data.source": source, "train.seed": seed, "train.progress": False}
     if data_root is not None:
         settings["data.data_root"] = str(data_root)
     return resolve(entry.modality, defaults=adapter.run_defaults, quick=quick, file=entry.recipe, settings=settings)

@@ -87,6 +87,7 @@ class Entry:
     needs_data_root: bool = False
     description: str = ""
     encoder: str | None = None   # context | target | both; None = the modality's default_encoder
+    pretrain_on: str | None = None  # pretraining source(s), e.g. "A+B+C"; None = ``dataset``
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ def _task(where: str, data: Any) -> TaskSpec:
 def _entry(where: str, data: Any, known_modalities: set[str] | None) -> Entry:
     d = _keys(where, data, {"name", "modality", "tasks"},
               {"dataset", "pretrain", "quick", "baselines", "seeds", "anchors", "needs_data_root", "description",
-               "encoder", "recipe"})
+               "encoder", "recipe", "pretrain_on"})
     name = _name(f"{where}.name", d["name"])
     where = f"{where} ({name})"
     modality = _name(f"{where}.modality", d["modality"])
@@ -185,7 +186,8 @@ def _entry(where: str, data: Any, known_modalities: set[str] | None) -> Entry:
         if not isinstance(key, str) or "." not in key:
             raise SuiteError(f"{where}.pretrain: key {key!r} must be dotted, e.g. train.steps")
         if key in ("data.source", "data.data_root", "train.seed"):
-            raise SuiteError(f"{where}.pretrain: {key!r} is set by the harness (dataset / --data-root / seeds)")
+            raise SuiteError(f"{where}.pretrain: {key!r} is set by the harness (dataset or pretrain_on / --data-root / "
+                             "seeds)")
     tasks = _typed(f"{where}.tasks", d["tasks"], (list,), "a list of tasks")
     if not tasks:
         raise SuiteError(f"{where}.tasks: needs at least one task")
@@ -209,6 +211,12 @@ def _entry(where: str, data: Any, known_modalities: set[str] | None) -> Entry:
     if encoder is not None and encoder not in ENCODER_CHOICES:
         raise SuiteError(f"{where}.encoder: expected one of {', '.join(ENCODER_CHOICES)} (or leave it out), "
                          f"got {encoder!r}")
+    pretrain_on = d.get("pretrain_on")
+    if pretrain_on is not None:
+        _typed(f"{where}.pretrain_on", pretrain_on, (str,), "a source or sources joined by '+', e.g. A+B")
+        if dataset is None and any(s.dataset is None for s in specs):
+            raise SuiteError(f"{where}.pretrain_on: name the set the tasks evaluate on (the entry's dataset, or "
+                             "each task's own)")
     recipe = d.get("recipe")
     if recipe is not None:
         from jepa_domains.recipes import list_recipes
@@ -218,7 +226,7 @@ def _entry(where: str, data: Any, known_modalities: set[str] | None) -> Entry:
             raise SuiteError(f"{where}.recipe: no {modality} recipe {recipe!r}; shipped: "
                              f"{', '.join(list_recipes(modality)) or 'none'}")
     return Entry(name=name, modality=modality, dataset=dataset, tasks=specs, pretrain=dict(pretrain), encoder=encoder,
-                 recipe=recipe,
+                 recipe=recipe, pretrain_on=pretrain_on,
                  quick=bool(_typed(f"{where}.quick", d.get("quick", False), (bool,), "true/false")),
                  baselines=tuple(str(b) for b in baselines), seeds=tuple(seeds), anchors=anchors,
                  needs_data_root=bool(_typed(f"{where}.needs_data_root", d.get("needs_data_root", False),

@@ -279,7 +279,15 @@ class ShardDataset(Dataset):
 def open_dataset(adapter: Any, options: Any, source: str | None, *, split: str = "train",
                  data_root: Path | None = None, skip_bad: bool = False) -> Dataset:
     """The adapter's dataset for ``source``, or a :class:`ShardDataset` when ``source`` is a shard
-    folder (a shard folder holds whatever split was exported; ``split`` does not apply to it)."""
+    folder (a shard folder holds whatever split was exported; ``split`` does not apply to it), or
+    the unlabelled union of several sources when ``source`` is ``"A+B+..."``
+    (:class:`~jepa_domains.data.multi_source.MultiSourceDataset`, each part opened as here)."""
+    from jepa_domains.data.multi_source import MultiSourceDataset, split_sources
+
+    names = split_sources(source)
+    if len(names) > 1:
+        return MultiSourceDataset([(str(name), open_dataset(adapter, options, name, split=split, data_root=data_root,
+                                                            skip_bad=skip_bad)) for name in names])
     if source is not None and is_shard_folder(source):
         dataset = ShardDataset(source)
         stored = dataset.index.get("modality")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from jepa_domains.data.multi_source import evaluation_source
 from jepa_domains.eval.embed import LoadedRun, extract, load_runs, random_encoder
 from jepa_domains.eval.probes import chance_level, get_probe
 from jepa_domains.eval.verdicts import PER_SAMPLE
@@ -123,7 +124,7 @@ def labelled_splits(run: Any, source: str | None, data_root: str | Path | None) 
     """The ``"train"`` / ``"test"`` datasets of ``source`` (default: the run's pretraining set)
     as the run's adapter reads them, their ``[n]`` labels, and the dataset's name for the rows;
     a one-line ``ValueError`` when a split has no labels."""
-    source = source if source is not None else run.cfg.data.source
+    source = evaluation_source(source, run.cfg.data.source)
     root = resolve_data_root(data_root or run.cfg.data.data_root)
     splits = {s: run.adapter.load_dataset(run.options, source, split=s, data_root=root, skip_bad=run.cfg.data.skip_bad)
               for s in ("train", "test")}

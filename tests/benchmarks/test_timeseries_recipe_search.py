@@ -37,3 +37,20 @@ def test_recipe_search_refuses_the_test_split(trained_timeseries_run):
         run.adapter.load_dataset(run.options, name, split="test")
     fresh = search["load_runs"](trained_timeseries_run, encoder="context")["context"]   # other runs: unguarded
     assert len(fresh.adapter.load_dataset(fresh.options, name, split="test")) == 150
+
+
+def test_recipe_search_scores_a_modality_without_a_pool_option(tmp_path, monkeypatch, capsys):
+    from typer.testing import CliRunner
+
+    from jepa_domains.cli.app import app
+
+    out = tmp_path / "traj"
+    result = CliRunner().invoke(app, ["train", "trajectory", "--quick", "--out", str(out), "--set", "train.steps=2",
+                                      "--set", "train.progress=false", "--set", "model.depth=1"])
+    assert result.exit_code == 0, result.output
+    search = runpy.run_path(str(SCRIPT))
+    with pytest.raises(ValueError, match="trajectory modality has no pooling option"):
+        search["search"](out, pools=("mean",))
+    record = search["search"](out, folds=3)
+    assert set(record["cv"]) == {"own"} and set(record["cv"]["own"]) == {"jepa", "random_init", "features"}
+    assert all(len(s["scores"]) == 3 for s in record["cv"]["own"].values())

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from jepa_domains.data.multi_source import evaluation_source
 from jepa_domains.eval.embed import load_runs
 from jepa_domains.eval.protocols import (classify_runs, method_embeddings, probe_all, split_features,
                                          summarise_folds)
@@ -64,7 +65,7 @@ def evaluate_audio_run(run_dir: str | Path, *, source: str, data_root: str | Pat
     ``pool`` replaces the run's ``modality.pool`` (``"time"``, ``"segments"``, ``"all"``)."""
     runs = load_runs(run_dir, encoder=encoder, pool=pool)
     run = next(iter(runs.values()))
-    source = source or run.cfg.data.source or run.adapter.default_dataset
+    source = evaluation_source(source, run.cfg.data.source) or run.adapter.default_dataset
     rows = [{**r, "protocol": "official_split"}
             for r in classify_runs(runs, source=source, data_root=data_root, probes=probes, seed=seed,
                                    batch_size=batch_size)]

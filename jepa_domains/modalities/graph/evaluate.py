@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from jepa_domains.data.multi_source import evaluation_source
 from jepa_domains.eval.embed import extract, load_run, load_runs, random_encoder
 from jepa_domains.eval.protocols import probe_all, split_features, summarise_folds
 from jepa_domains.logs import get_logger
@@ -70,7 +71,7 @@ def cross_validate_pretraining(cfg: RunConfig, out_dir: str | Path, *, folds: in
     if not 1 <= num_folds <= options.num_folds:
         raise ValueError(f"folds must lie in [1, {options.num_folds}], got {folds}")
     root = resolve_data_root(cfg.data.data_root)
-    full = adapter.load_dataset(options, cfg.data.source, split="all", data_root=root, skip_bad=cfg.data.skip_bad)
+    full = adapter.load_dataset(options, evaluation_source(None, cfg.data.source), split="all", data_root=root, skip_bad=cfg.data.skip_bad)
     labels = adapter.labels(full)
     if labels is None:
         raise ValueError(f"{full.description}: no labels, cannot cross-validate a classifier")

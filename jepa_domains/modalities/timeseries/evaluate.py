@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from jepa_domains.data.multi_source import evaluation_source
 from jepa_domains.eval.embed import LoadedRun, extract, load_runs, random_encoder
 from jepa_domains.eval.protocols import label_encoders
 from jepa_domains.eval.forecast import forecast_head, linear_forecast, mse_mae, naive_last, naive_seasonal
@@ -113,7 +114,7 @@ def forecast_run(run_dir: str | Path, *, source: str | None = None, data_root: s
         raise ValueError(f"horizons must be positive integers, got {horizons!r}")
     runs = load_runs(run_dir, encoder=encoder)
     run = next(iter(runs.values()))
-    source = source or run.cfg.data.source
+    source = evaluation_source(source, run.cfg.data.source)
     kind, path = resolve_source(source, resolve_data_root(data_root or run.cfg.data.data_root))
     if kind != "csv":
         raise ValueError(f"forecasting needs a long CSV series (e.g. ETTh1), got {source!r}")

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from jepa_domains.data.multi_source import evaluation_source
 from jepa_domains.data.trajectory_track import Track, TrackDataset
 from jepa_domains.eval.embed import extract, load_runs, random_encoder
 from jepa_domains.eval.forecast import ridge_fit_predict, select_alpha
@@ -233,7 +234,7 @@ def _run_encoders(run_dir: str | Path, source: str | None, data_root: str | Path
     runs = load_runs(run_dir, encoder=encoder)
     run = next(iter(runs.values()))
     root = resolve_data_root(data_root or run.cfg.data.data_root)
-    source = source if source is not None else run.cfg.data.source
+    source = evaluation_source(source, run.cfg.data.source)
     encoders = {**{f"jepa[{w}]": r.encoder for w, r in runs.items()},
                 "random_init": random_encoder(run.cfg, run.adapter, run.options)}
     return run, root, source, encoders
