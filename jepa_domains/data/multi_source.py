@@ -34,10 +34,6 @@ def split_sources(source: str | None) -> list[str | None]:
     return parts
 
 
-def is_multi_source(source: str | None) -> bool:
-    return len(split_sources(source)) > 1
-
-
 class MultiReport:
     """The read reports of the parts, by source name (``run.json``'s ``data_report``)."""
 
