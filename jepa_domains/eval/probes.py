@@ -157,13 +157,13 @@ def inner_scores(kind: ProbeKind, scaled: bool, X: np.ndarray, y: np.ndarray, gr
     return scores / len(splits)
 
 
-def _choose(kind: ProbeKind, scaled: bool, X: np.ndarray, y: np.ndarray, seed: int) -> float:
+def _choose(kind: ProbeKind, scaled: bool, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
     """The grid value with the best mean inner-CV accuracy (ties: the first, i.e. the strongest
-    regularisation or the smallest ``k``)."""
+    regularisation or the smallest ``k``) and that accuracy (a single-value grid is scored too)."""
     grid = _grid(kind, len(y) - int(np.ceil(len(y) / inner_folds(y))))
-    if len(grid) == 1:
-        return grid[0]
-    return grid[int(np.argmax(inner_scores(kind, scaled, X, y, grid, seed)))]
+    scores = inner_scores(kind, scaled, X, y, grid, seed)
+    best = int(np.argmax(scores))
+    return grid[best], float(scores[best])
 
 
 def fit_probe(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, *,
@@ -178,8 +178,11 @@ def fit_probe(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_te
         seed: inner fold shuffling and solver seed; the same for every method compared.
 
     Returns:
-        ``{"accuracy": float, "chosen": "C=0.01", "correct": [m] bool, "predictions": [m],
-        "chance": float}`` where ``chance`` is :func:`chance_level` of ``y_test``.
+        ``{"accuracy": float, "chosen": "C=0.01", "inner_accuracy": float | None, "correct": [m]
+        bool, "predictions": [m], "chance": float}`` where ``inner_accuracy`` is the chosen value's
+        mean inner-CV accuracy on the training part (None when ``value`` fixes it: nothing was
+        searched) - a score of the features that never sees the test part, so it can choose
+        between encoders (nested selection) - and ``chance`` is :func:`chance_level` of ``y_test``.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown probe kind {kind!r}; known: {', '.join(KINDS)}")
@@ -187,13 +190,13 @@ def fit_probe(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_te
     spec = KINDS[kind]
     if value is not None and (not np.isfinite(value) or value <= 0):
         raise ValueError(f"fixed {spec.param} must be a positive number, got {value!r}")
-    chosen = float(value) if value is not None else _choose(spec, scaled, X_train, y_train, seed)
+    chosen, inner = (float(value), None) if value is not None else _choose(spec, scaled, X_train, y_train, seed)
     if spec.param == "k":
         chosen = float(max(1, min(int(chosen), len(y_train))))
     pred = _fit_predict(spec, chosen, seed, _inputs(spec, scaled, X_train, X_test), y_train)
     correct = pred == np.asarray(y_test)
     shown = f"{int(chosen)}" if spec.param == "k" else f"{chosen:g}"
-    return {"accuracy": float(correct.mean()), "chosen": f"{spec.param}={shown}", "correct": correct,
+    return {"accuracy": float(correct.mean()), "chosen": f"{spec.param}={shown}", "inner_accuracy": inner, "correct": correct,
             "predictions": pred, "chance": chance_level(y_test)}
 
 

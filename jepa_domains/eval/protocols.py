@@ -24,6 +24,8 @@ from jepa_domains.modalities.base import resolve_data_root
 
 # row fields that hold per-sample detail, left out of printed tables and CSV files
 DETAIL_FIELDS = (PER_SAMPLE,)
+# fields that differ between the folds of one method's rows (never part of a summary's key)
+PER_FOLD_FIELDS = ("fold", "value", "chosen", "inner_accuracy", PER_SAMPLE)
 
 
 def baseline_features(run: LoadedRun, dataset: Any, *, batch_size: int = 64) -> dict[str, np.ndarray]:
@@ -50,10 +52,14 @@ def method_embeddings(runs: dict[str, LoadedRun] | LoadedRun, dataset: Any, *,
 
 
 def probe_row(score: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """One accuracy row from a probe result: ``fields`` + ``metric``, ``value``, ``chosen`` and
-    the 0/1 ``per_sample`` correctness that paired verdicts need."""
-    return {**fields, "metric": "accuracy", "value": score["accuracy"], "chosen": score["chosen"],
-            PER_SAMPLE: np.asarray(score["correct"]).astype(int).tolist()}
+    """One accuracy row from a probe result: ``fields`` + ``metric``, ``value``, ``chosen``, the
+    training part's ``inner_accuracy`` (when the probe searched) and the 0/1 ``per_sample``
+    correctness that paired verdicts need."""
+    row = {**fields, "metric": "accuracy", "value": score["accuracy"], "chosen": score["chosen"],
+           PER_SAMPLE: np.asarray(score["correct"]).astype(int).tolist()}
+    if score.get("inner_accuracy") is not None:
+        row["inner_accuracy"] = score["inner_accuracy"]
+    return row
 
 
 def split_features(feats: dict[str, dict[str, np.ndarray]], index: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
@@ -154,7 +160,7 @@ def summarise_folds(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     values: dict[tuple, list[float]] = {}
     for r in rows:
         if r["metric"] == "accuracy":
-            key = tuple((k, v) for k, v in r.items() if k not in ("fold", "value", "chosen", PER_SAMPLE))
+            key = tuple((k, v) for k, v in r.items() if k not in PER_FOLD_FIELDS)
             values.setdefault(key, []).append(float(r["value"]))
     out = []
     for key, vals in values.items():

@@ -125,3 +125,17 @@ def test_the_svm_solver_is_bounded_as_upstream_libsvm_and_unchanged_when_it_conv
     assert capped.n_iter_[0] < SVM_MAX_ITER
     np.testing.assert_array_equal(capped.predict(gram), free.predict(gram))
     np.testing.assert_allclose(capped.dual_coef_, free.dual_coef_)
+
+
+def test_inner_accuracy_is_the_chosen_values_training_score_and_blind_to_the_test_part():
+    from jepa_domains.eval.probes import KINDS, inner_scores
+    (Xtr, ytr), (Xte, yte) = noisy_labels(200, 0, 0.1), noisy_labels(100, 1, 0.1)
+    r = get_probe("logistic")(Xtr, ytr, Xte, yte, seed=2)
+    grid = list(KINDS["logistic"].grid)
+    scores = inner_scores(KINDS["logistic"], True, Xtr, ytr, grid, 2)
+    assert r["inner_accuracy"] == pytest.approx(scores.max())
+    assert r["chosen"] == f"C={grid[int(np.argmax(scores))]:g}"
+    assert 0.8 < r["inner_accuracy"] < 0.95                  # 10 % of the labels are flipped
+    poisoned = get_probe("logistic")(Xtr, ytr, Xte, 1 - yte, seed=2)
+    assert poisoned["inner_accuracy"] == r["inner_accuracy"]
+    assert get_probe("logistic@1")(Xtr, ytr, Xte, yte)["inner_accuracy"] is None   # nothing searched
