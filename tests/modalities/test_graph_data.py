@@ -216,11 +216,17 @@ def test_transductive_protocol_pretrains_once_on_every_graph_and_probes_each_fol
     assert summary["data_report"]["read"] == 24                               # every graph, not a fold's part
     jepa = [r for r in result["rows"] if r["method"] == "jepa"]
     assert sorted(r["fold"] for r in jepa) == [0, 1, 2]
+    # every fold's row carries the training part's inner-CV score (what nested selection uses) ...
+    assert all(0.0 <= r["inner_accuracy"] <= 1.0 for r in result["rows"] if r["method"] != "chance")
     # the protocol on an existing transductive run probes that run, pretraining nothing more
     rows = classify_cv_run(tmp_path / "cv" / "all", probes=("logistic",))
     assert not (tmp_path / "cv" / "all" / "cv").exists()
     assert [r["value"] for r in rows if r["method"] == "jepa" and r["metric"] == "accuracy"] == \
         [r["value"] for r in jepa]
+    # ... which, like the fold's value, stays out of the summaries' keys: one mean per method
+    means = [r for r in rows if r["metric"] == "accuracy_mean"]
+    assert sorted(r["method"] for r in means) == ["chance", "jepa", "random_init", "wl_features"]
+    assert all(r["folds"] == 3 and "inner_accuracy" not in r for r in means)
     with pytest.raises(ValueError, match="pretrain_on must be one of"):
         GraphConfig(pretrain_on="test")
 
