@@ -7,7 +7,7 @@ outer accuracy is reported against its own random-init twin and baselines on the
 (ties go to the earlier one).
 
     python benchmarks/nested_select.py OUT [OUT ...] --entries graph-imdb-multi graph-imdb-multi-latent \\
-        [--encoders context target] [--probe logistic] [--task classify_cv]
+        [--encoders context target] [--probe logistic] [--task classify_cv] [--seeds 0 1 2]
 
 ``OUT`` is a ``jepa-domains bench run`` output folder (its ``rows/*__TASK.json``). Prints how
 often each candidate was chosen, the mean over folds per seed of every method, and verdicts
@@ -45,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--encoders", nargs="+", default=["context", "target"], help="encoders of each entry to consider")
     p.add_argument("--probe", default="logistic")
     p.add_argument("--task", default="classify_cv")
+    p.add_argument("--seeds", nargs="+", type=int, help="only these seeds (default: every seed in the rows)")
     args = p.parse_args(argv)
-    rows = [r for r in load_rows(args.outs, args.task) if r.get("entry") in args.entries]
+    rows = [r for r in load_rows(args.outs, args.task)
+            if r.get("entry") in args.entries and (args.seeds is None or r.get("seed") in args.seeds)]
     candidates = [(e, enc) for e in args.entries for enc in args.encoders]
     try:
         selected, picks = nested_select(rows, candidates, probe=args.probe)

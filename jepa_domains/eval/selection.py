@@ -51,7 +51,7 @@ def nested_select(rows: Sequence[dict[str, Any]], candidates: Sequence[Candidate
         :func:`jepa_domains.eval.verdicts.verdicts`; and how often each candidate was chosen.
 
     Raises:
-        ValueError: a candidate lacks a row or its ``inner_accuracy`` on some fold (rows written
+        ValueError: a candidate lacks a row, or its ``inner_accuracy``, on some fold (rows written
             before probes reported it, or by a fixed-value probe), or no candidate is given.
     """
     if not candidates:
@@ -71,7 +71,10 @@ def nested_select(rows: Sequence[dict[str, Any]], candidates: Sequence[Candidate
         inner = []
         for entry, encoder in candidates:
             row = cells.get((entry, encoder, "jepa"))
-            if row is None or row.get("inner_accuracy") is None:
+            if row is None:
+                raise ValueError(f"nested_select: {entry} [{encoder}] has no row for dataset {unit[0]}, seed {unit[1]}, "
+                                 f"fold {unit[2]} under probe {probe!r} (not run for that seed?)")
+            if row.get("inner_accuracy") is None:
                 raise ValueError(f"nested_select: {entry} [{encoder}] has no inner_accuracy for dataset {unit[0]}, "
                                  f"seed {unit[1]}, fold {unit[2]} (re-run its evaluation with a searching probe)")
             inner.append(float(row["inner_accuracy"]))

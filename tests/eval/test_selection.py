@@ -54,6 +54,8 @@ def test_a_candidate_without_inner_scores_is_named():
     rows += rows_for("B", "context", 0, 0, jepa=0.9, inner=None, random_init=0.7)
     with pytest.raises(ValueError, match=r"B \[context\] has no inner_accuracy .*fold 0"):
         nested_select(rows, [("A", "context"), ("B", "context")], probe="logistic")
+    with pytest.raises(ValueError, match=r"C \[context\] has no row for dataset D, seed 0, fold 0"):
+        nested_select(rows, [("A", "context"), ("C", "context")], probe="logistic")
     with pytest.raises(ValueError, match="no candidates"):
         nested_select(rows, [], probe="logistic")
     with pytest.raises(ValueError, match="no per-fold accuracy rows"):
