@@ -24,15 +24,6 @@ import numpy as np
 Candidate = tuple[str, str]      # (entry, encoder)
 
 
-def candidates_of(rows: Iterable[dict[str, Any]], *, probe: str) -> list[Candidate]:
-    """Every ``(entry, encoder)`` with ``jepa`` accuracy rows under ``probe``, in first-seen order."""
-    seen: dict[Candidate, None] = {}
-    for r in rows:
-        if r.get("metric") == "accuracy" and r.get("method") == "jepa" and r.get("probe") == probe:
-            seen.setdefault((str(r["entry"]), str(r["encoder"])), None)
-    return list(seen)
-
-
 def nested_select(rows: Sequence[dict[str, Any]], candidates: Sequence[Candidate], *, probe: str,
                   name: str = "nested") -> tuple[list[dict[str, Any]], Counter]:
     """Choose, in every ``(dataset, seed, fold)``, the candidate with the best inner accuracy.
