@@ -88,19 +88,27 @@ class JEPA(nn.Module):
             gradient, not averaged) and the EMA covers only its transformer (Point-JEPA,
             Graph-JEPA). The module is registered under both encoders, so a state dict still
             holds complete ``encoder.*`` and ``target_encoder.*`` keys.
+        freeze_tokenizer: the tokenizer keeps its initial weights and stays in eval mode (batch
+            norms keep their initial statistics); implies ``share_tokenizer``. Only the
+            transformer and the predictor learn, on top of fixed random token features (MoCo v3's
+            frozen random patch projection): the loss cannot make targets predictable by making
+            the tokens alike.
     """
 
     def __init__(self, *, encoder: Encoder, predictor: Predictor, loss: str = "smooth_l1",
                  regularizer: nn.Module | None = None, target_head: nn.Module | None = None,
-                 share_tokenizer: bool = False) -> None:
+                 share_tokenizer: bool = False, freeze_tokenizer: bool = False) -> None:
         super().__init__()
         self.encoder = encoder
         self.predictor = predictor
         self.target_encoder = copy.deepcopy(encoder)
         self.target_encoder.requires_grad_(False)
-        self.share_tokenizer = share_tokenizer
-        if share_tokenizer:
+        self.share_tokenizer = share_tokenizer or freeze_tokenizer
+        self.freeze_tokenizer = freeze_tokenizer
+        if self.share_tokenizer:
             self.tie_tokenizer()
+        if freeze_tokenizer:
+            self.encoder.tokenizer.requires_grad_(False)
         self.loss_kind = loss
         self.regularizer = regularizer
         self.target_head = target_head
@@ -142,6 +150,9 @@ class JEPA(nn.Module):
 
     def forward(self, batch: Batch, plan: MaskPlan, *, seed: int = 0, diagnostics: bool = False) -> JEPAOutput:
         batch = self.encoder.prepare(batch)
+        if self.freeze_tokenizer:
+            # whatever mode the caller set (``model.train()``, the online probe): fixed features
+            self.encoder.tokenizer.eval()
         tokens = self.encoder.tokenize(batch)
         context = self.encoder.encode(tokens, plan.context, plan.context_pad)           # [R, Nc, D]
         with torch.no_grad():

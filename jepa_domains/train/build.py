@@ -39,7 +39,8 @@ def build_model(adapter: ModalityAdapter, options: Any, cfg: RunConfig) -> JEPA:
     target_head = adapter.build_target_head(options, m.dim)
     return JEPA(encoder=encoder, predictor=predictor, loss=cfg.objective.loss,
                 regularizer=build_regularizer(cfg.objective.regularizer, cfg.objective.regularizer_weight),
-                target_head=target_head, share_tokenizer=cfg.objective.share_tokenizer)
+                target_head=target_head, share_tokenizer=cfg.objective.share_tokenizer,
+                freeze_tokenizer=cfg.objective.freeze_tokenizer)
 
 
 def adapter_and_options(cfg: RunConfig) -> tuple[ModalityAdapter, Any]:

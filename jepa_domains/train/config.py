@@ -39,7 +39,9 @@ class ObjectiveConfig:
     0.996 -> 1.0). ``ema_horizon > 0`` replaces ``ema_start`` by ``1 - 1 / (ema_horizon * steps)``:
     the target then averages over that fraction of the run, whatever its length (0 = off).
     ``share_tokenizer``: the target encoder uses the online, gradient-trained tokenizer and the
-    EMA averages only the transformer (Point-JEPA, Graph-JEPA).
+    EMA averages only the transformer (Point-JEPA, Graph-JEPA). ``freeze_tokenizer``: the
+    tokenizer keeps its random initial weights (eval mode) and is shared by both encoders; only
+    the transformer and the predictor learn.
     """
 
     loss: str = "smooth_l1"
@@ -49,6 +51,7 @@ class ObjectiveConfig:
     ema_end: float = 1.0
     ema_horizon: float = 0.0
     share_tokenizer: bool = False
+    freeze_tokenizer: bool = False
 
     def __post_init__(self) -> None:
         for name in ("ema_start", "ema_end"):

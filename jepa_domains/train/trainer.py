@@ -173,9 +173,10 @@ class Trainer:
             else:
                 self.options = self.adapter.prepare(self.options, self.dataset)
             cfg.modality = dataclasses.asdict(self.options)
-        if cfg.objective.share_tokenizer and self.is_fsdp:
-            raise ConfigError("objective.share_tokenizer=true does not work with train.strategy=fsdp (FSDP cannot "
-                              "shard one tokenizer used by two wrapped encoders); use ddp or share_tokenizer=false")
+        if (cfg.objective.share_tokenizer or cfg.objective.freeze_tokenizer) and self.is_fsdp:
+            which = "freeze_tokenizer" if cfg.objective.freeze_tokenizer else "share_tokenizer"
+            raise ConfigError(f"objective.{which}=true does not work with train.strategy=fsdp (FSDP cannot "
+                              f"shard one tokenizer used by two wrapped encoders); use ddp or {which}=false")
         built = build(cfg)
         self.masker = built.masker
         model = sync_batch_norm(built.model, self.fabric)
@@ -443,7 +444,7 @@ class Trainer:
         ob, total = cfg.objective, cfg.train.steps
         first = ema_momentum(0, total=total, start=ob.ema_start, end=ob.ema_end, horizon=ob.ema_horizon)
         logger.info(f"[jepa-domains] EMA momentum {first:.4g} -> {ob.ema_end:.4g}"
-                    f"{' (shared tokenizer)' if ob.share_tokenizer else ''}: after {total} steps "
+                    f"{' (frozen tokenizer)' if ob.freeze_tokenizer else ' (shared tokenizer)' if ob.share_tokenizer else ''}: after {total} steps "
                     f"{100 * self.target_init_weight(total):.1f} % of the target encoder is still its initialisation"
                     + (f"; online probe every {self.probe_every} steps"
                        + (f" within {PROBE_BUDGET:.0%} of the training time" if cfg.train.probe_every is None else "")

@@ -57,3 +57,18 @@ def test_checkpoints_from_before_the_new_keys_resume_bit_for_bit(tmp_path):
     Trainer(None, resume=tmp_path / "old").fit()
     full, resumed = ckpt.load(tmp_path / "full")["model"], ckpt.load(tmp_path / "old")["model"]
     assert all(torch.equal(full[k], resumed[k]) for k in full)
+
+
+def test_frozen_tokenizer_run_keeps_the_random_init_tokenizer(tmp_path):
+    from jepa_domains.eval.embed import random_encoder
+
+    cfg = ts_config("objective.freeze_tokenizer=true", "train.probe_every=0", "train.steps=5")
+    Trainer(cfg, run_dir=tmp_path / "r").fit()
+    loaded = load_run(tmp_path / "r", which="context")
+    twin = random_encoder(loaded.cfg, loaded.adapter, loaded.options)
+    trained, initial = loaded.encoder.state_dict(), twin.state_dict()
+    tokenizer = [k for k in trained if k.startswith("tokenizer.")]
+    assert tokenizer and all(torch.equal(trained[k], initial[k]) for k in tokenizer)
+    assert any(not torch.equal(trained[k], initial[k]) for k in trained if k.startswith("transformer."))
+    summary = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert summary["hparams"]["objective.freeze_tokenizer"] is True
