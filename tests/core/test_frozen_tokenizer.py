@@ -4,9 +4,10 @@ and the predictor learn."""
 import torch
 from torch import nn
 
-from jepa_domains.core import JEPA, Encoder, Predictor, RandomMasker
+from jepa_domains.core import JEPA, Encoder, Predictor
 from jepa_domains.core.tokens import Tokens
-from tests.core.test_model import VecTokenizer, make_batch
+from tests.core.test_model import VecTokenizer
+from tests.core.test_shared_tokenizer import train_steps
 
 
 class NormedTokenizer(VecTokenizer):
@@ -28,20 +29,8 @@ def make_model(**kwargs):
                 predictor=Predictor(dim=16, pred_dim=8, depth=1, num_heads=2), **kwargs)
 
 
-def train_steps(model, steps=3):
-    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
-    model.train()
-    for step in range(steps):
-        batch = make_batch()
-        plan = RandomMasker()(batch.layout, [torch.Generator().manual_seed(step * 10 + i) for i in range(4)])
-        model(batch, plan).loss.backward()
-        opt.step()
-        opt.zero_grad()
-        model.update_target(0.9)
-
-
 def test_the_tokenizer_keeps_its_initial_weights_and_statistics_while_the_transformer_learns():
-    model = make_model(freeze_tokenizer=True)
+    model = make_model(freeze_tokenizer=True).train()
     initial = {k: v.clone() for k, v in model.state_dict().items()}
     train_steps(model)
     state = model.state_dict()
