@@ -59,11 +59,15 @@ def test_checkpoints_from_before_the_new_keys_resume_bit_for_bit(tmp_path):
     assert all(torch.equal(full[k], resumed[k]) for k in full)
 
 
-def test_frozen_tokenizer_run_keeps_the_random_init_tokenizer(tmp_path):
+def test_frozen_tokenizer_run_resumes_and_keeps_the_random_init_tokenizer(tmp_path):
     from jepa_domains.eval.embed import random_encoder
 
-    cfg = ts_config("objective.freeze_tokenizer=true", "train.probe_every=0", "train.steps=5")
-    Trainer(cfg, run_dir=tmp_path / "r").fit()
+    frozen = ("objective.freeze_tokenizer=true", "train.probe_every=0", "train.steps=5")
+    Trainer(ts_config(*frozen), run_dir=tmp_path / "r").fit()
+    Trainer(ts_config(*frozen), run_dir=tmp_path / "cut").fit(stop_at=2)
+    Trainer(None, resume=tmp_path / "cut").fit()
+    full, resumed = ckpt.load(tmp_path / "r")["model"], ckpt.load(tmp_path / "cut")["model"]
+    assert all(torch.equal(full[k], resumed[k]) for k in full)             # resume stays bit-for-bit
     loaded = load_run(tmp_path / "r", which="context")
     twin = random_encoder(loaded.cfg, loaded.adapter, loaded.options)
     trained, initial = loaded.encoder.state_dict(), twin.state_dict()
