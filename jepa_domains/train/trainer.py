@@ -443,8 +443,8 @@ class Trainer:
                     f"({_describe(self.dataset)}); run dir {self.run_dir}")
         ob, total = cfg.objective, cfg.train.steps
         first = ema_momentum(0, total=total, start=ob.ema_start, end=ob.ema_end, horizon=ob.ema_horizon)
-        logger.info(f"[jepa-domains] EMA momentum {first:.4g} -> {ob.ema_end:.4g}"
-                    f"{' (frozen tokenizer)' if ob.freeze_tokenizer else ' (shared tokenizer)' if ob.share_tokenizer else ''}: after {total} steps "
+        tokenizer = " (frozen tokenizer)" if ob.freeze_tokenizer else " (shared tokenizer)" if ob.share_tokenizer else ""
+        logger.info(f"[jepa-domains] EMA momentum {first:.4g} -> {ob.ema_end:.4g}{tokenizer}: after {total} steps "
                     f"{100 * self.target_init_weight(total):.1f} % of the target encoder is still its initialisation"
                     + (f"; online probe every {self.probe_every} steps"
                        + (f" within {PROBE_BUDGET:.0%} of the training time" if cfg.train.probe_every is None else "")

@@ -6,7 +6,7 @@ import math
 import torch
 
 from jepa_domains.core.schedules import schedule_init_weight
-from jepa_domains.eval.embed import load_run
+from jepa_domains.eval.embed import load_run, random_encoder
 from jepa_domains.train import checkpoint as ckpt
 from jepa_domains.train.trainer import Trainer, flatten_hparams
 from tests.train.test_trainer import ts_config
@@ -60,8 +60,6 @@ def test_checkpoints_from_before_the_new_keys_resume_bit_for_bit(tmp_path):
 
 
 def test_frozen_tokenizer_run_resumes_and_keeps_the_random_init_tokenizer(tmp_path):
-    from jepa_domains.eval.embed import random_encoder
-
     frozen = ("objective.freeze_tokenizer=true", "train.probe_every=0", "train.steps=5")
     Trainer(ts_config(*frozen), run_dir=tmp_path / "r").fit()
     Trainer(ts_config(*frozen), run_dir=tmp_path / "cut").fit(stop_at=2)
