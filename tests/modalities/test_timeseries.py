@@ -66,6 +66,49 @@ def test_training_crop_is_seeded_and_eval_crop_is_centred():
     assert adapter.collate(cfg, s, None).values[0, 0, 0].item() == 34.0
 
 
+def test_augmentation_is_seeded_training_only_and_keeps_the_length():
+    ramp = Series(np.arange(200, dtype=np.float32)[None], 0, "ramp")
+    cfg = TimeSeriesConfig(max_length=512, aug_crop=0.5)
+    g = lambda seed: [torch.Generator().manual_seed(seed)]
+    a, b = adapter.collate(cfg, [ramp], g(3)).values, adapter.collate(cfg, [ramp], g(3)).values
+    assert torch.equal(a, b) and a.shape[-1] == 200
+    assert not torch.equal(a, adapter.collate(cfg, [ramp], g(4)).values)
+    assert torch.equal(adapter.collate(cfg, [ramp], None).values[0, 0], torch.arange(200.0))   # evaluation: untouched
+    slope = torch.diff(a[0, 0])                        # a stretched part of the ramp: one slope in [crop, 1]
+    assert torch.allclose(slope, slope.mean(), atol=1e-3) and 0.5 - 1e-3 <= slope.mean().item() <= 1.0
+    assert a[0, 0, 0] >= 0 and a[0, 0, -1] <= 199
+
+
+def test_crop_factor_spans_its_range_and_jitter_scales_with_the_channel():
+    ramp = np.arange(101, dtype=np.float32)[None]
+    from jepa_domains.modalities.timeseries.adapter import augment_series
+
+    slopes = [np.diff(augment_series(ramp, torch.Generator().manual_seed(s), crop=0.6)[0]).mean() for s in range(200)]
+    assert 0.6 - 1e-6 <= min(slopes) < 0.65 and 0.95 < max(slopes) <= 1.0 + 1e-6
+    rng = np.random.default_rng(0)
+    x = np.stack([rng.normal(0, 1, 4000), rng.normal(5, 10, 4000), np.full(4000, 3.0)]).astype(np.float32)
+    noise = augment_series(x, torch.Generator().manual_seed(0), jitter=0.1) - x
+    assert np.allclose(noise.std(1), [0.1, 1.0, 0.0], rtol=0.06, atol=1e-6)   # relative to each channel; constant: none
+
+
+def test_defaults_draw_nothing_more_from_the_generator():
+    s = [Series(np.random.randn(1, 64).astype(np.float32), 0, "a")]
+    g1, g2 = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
+    from jepa_domains.modalities.timeseries.adapter import _crop
+
+    adapter.collate(TimeSeriesConfig(max_length=32), s, [g1])   # crop only: runs without augmentation are unchanged
+    _crop(s[0].values, 32, g2)
+    assert torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2))
+    g3, g4 = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
+    adapter.collate(TimeSeriesConfig(max_length=32, aug_jitter=0.1), s, [g3])   # the control: jitter draws
+    _crop(s[0].values, 32, g4)
+    assert not torch.equal(torch.rand(3, generator=g3), torch.rand(3, generator=g4))
+    with pytest.raises(ValueError, match="aug_crop"):
+        TimeSeriesConfig(aug_crop=0.0)
+    with pytest.raises(ValueError, match="aug_jitter"):
+        TimeSeriesConfig(aug_jitter=-0.1)
+
+
 def test_bad_input_errors_name_the_series(tmp_path):
     cfg = TimeSeriesConfig(patch_len=16)
     from jepa_domains.modalities.timeseries.datasets import check_series

@@ -61,6 +61,12 @@ class TimeSeriesConfig:
             ``"segments"`` (masked means over ``pool_segments`` consecutive, equal parts of each
             row's valid patches, side by side: keeps the coarse order of events).
         pool_segments: number of parts of the ``"segments"`` pooling.
+        aug_crop: pretraining augmentation (both branches see it; evaluation never does): a
+            random contiguous part of each series, at least this fraction of its (cropped)
+            length, is stretched back to that length by linear interpolation (a random time
+            dilation of up to ``1 / aug_crop`` with a random shift); 1: off.
+        aug_jitter: pretraining augmentation: Gaussian noise of this standard deviation, in
+            units of each channel's own standard deviation, added to every step; 0: off.
         columns: the CSV columns read as channels, in this order (a long CSV series, or every
             file of a CSV class folder); empty: every column but a leading date/time column.
         target: the column(s) ``eval --task forecast`` forecasts and scores (a subset of the
@@ -85,6 +91,8 @@ class TimeSeriesConfig:
     impute: bool = False
     pool: str = "mean"
     pool_segments: int = 4
+    aug_crop: float = 1.0
+    aug_jitter: float = 0.0
     columns: tuple[str, ...] = ()
     target: tuple[str, ...] = ()
 
@@ -107,6 +115,9 @@ class TimeSeriesConfig:
                              f"{self.pool!r}, {self.pool_segments!r}")
         if self.mask_overlap not in ("exclude", "allow"):
             raise ValueError(f"modality.mask_overlap must be 'exclude' or 'allow', got {self.mask_overlap!r}")
+        if not (0.0 < self.aug_crop <= 1.0) or not (self.aug_jitter >= 0.0):
+            raise ValueError(f"modality.aug_crop must be in (0, 1] and modality.aug_jitter >= 0, got "
+                             f"{self.aug_crop!r}, {self.aug_jitter!r}")
         if self.patch_len < 1 or self.stride < 1 or self.max_length < self.patch_len:
             raise ValueError(f"need patch_len, stride >= 1 and max_length >= patch_len, got "
                              f"{self.patch_len}, {self.stride}, {self.max_length}")
@@ -190,6 +201,9 @@ class TimeSeriesAdapter(ModalityAdapter):
     def collate(self, cfg: TimeSeriesConfig, samples: list[Series], generators) -> SeriesBatch:
         crops = [_crop(s.values, cfg.max_length, None if generators is None else generators[i])
                  for i, s in enumerate(samples)]
+        if generators is not None and (cfg.aug_crop < 1.0 or cfg.aug_jitter > 0.0):
+            crops = [augment_series(c, generators[i], crop=cfg.aug_crop, jitter=cfg.aug_jitter)
+                     for i, c in enumerate(crops)]
         channels = crops[0].shape[0]
         if any(c.shape[0] != channels for c in crops):
             bad = next(s.id for s, c in zip(samples, crops) if c.shape[0] != channels)
@@ -277,6 +291,32 @@ def _ts_pair(path: Path) -> tuple[Path, Path | None]:
         raise FileNotFoundError(f"no .ts file at {train}")
     test = train.with_name(train.name.replace("_TRAIN", "_TEST"))
     return train, (test if test != train and test.is_file() else None)
+
+
+def augment_series(values: np.ndarray, generator: torch.Generator, *, crop: float = 1.0,
+                   jitter: float = 0.0) -> np.ndarray:
+    """Pretraining augmentation of one series ``values [C, L]`` -> ``[C, L]`` (float32), drawn
+    from the sample's own generator (the same sample seed gives the same series):
+
+    - ``crop < 1``: a random contiguous part of ``m ~ U(crop * L, L)`` steps (at least 2), at a
+      random start, linearly interpolated back to ``L`` steps (random resized crop in time);
+    - ``jitter > 0``: adds Gaussian noise of std ``jitter * std(channel)`` to every step
+      (a constant channel gets none).
+
+    The length, and so the patch count and the positions, never change."""
+    out = values.astype(np.float64)
+    length = out.shape[1]
+    if crop < 1.0 and length > 2:
+        low = max(2, int(np.ceil(crop * length)))
+        m = int(torch.randint(low, length + 1, (), generator=generator))
+        start = int(torch.randint(0, length - m + 1, (), generator=generator))
+        grid = np.linspace(start, start + m - 1, length)
+        steps = np.arange(length)
+        out = np.stack([np.interp(grid, steps, ch) for ch in out])
+    if jitter > 0.0:
+        noise = torch.randn(out.shape, generator=generator, dtype=torch.float64).numpy()
+        out = out + jitter * out.std(axis=1, keepdims=True) * noise
+    return out.astype(np.float32)
 
 
 def _crop(values: np.ndarray, max_length: int, generator: torch.Generator | None) -> np.ndarray:
