@@ -3,7 +3,8 @@
     python benchmarks/timeseries_recipe_search.py runs/tsj-GunPoint --pool mean segments --log runs/ts-search.jsonl
     python benchmarks/timeseries_recipe_search.py runs/union --data GunPoint --pool mean segments   # a multi-source run
 
-For an existing run folder: loads the run (frozen context encoder), embeds the **training**
+For an existing run folder: loads the run (frozen context encoder, or its EMA target encoder with
+``--encoder target``), embeds the **training**
 split of the run's own data set (as ``eval --task classify`` reads it) with the JEPA encoder,
 its random-init twin (same architecture and seed) and the raw ``features`` baseline, and scores
 each with the 5-fold stratified cross-validation accuracy of the logistic probe (folds fixed by
@@ -17,7 +18,7 @@ A guard on the run's adapter refuses to read any split but ``train`` (a ``Runtim
 choice made from these numbers cannot have seen the test split. One line of JSON per run is
 appended to ``--log``::
 
-    {"out", "dataset", "note", "train_series", "folds", "seed", "eval_s",
+    {"out", "dataset", "note", "encoder", "train_series", "folds", "seed", "eval_s",
      "cv": {pool: {"jepa" | "random_init" | "features": {"accuracy_mean", "accuracy_std", "scores"}}}}
 """
 
@@ -68,10 +69,15 @@ def training_split(run: LoadedRun, data_root: str | None, source: str | None = N
 
 
 def search(run_dir: str | Path, *, pools: tuple[str, ...] | None = None, data_root: str | None = None,
-           folds: int = 5, seed: int = 0, batch_size: int = 64, source: str | None = None) -> dict[str, Any]:
-    """Training-split CV accuracies of one run: ``{"dataset", "train_series", "cv": {pool: {method:
-    {"accuracy_mean", "accuracy_std", "scores" [folds]}}}}`` (methods: :data:`METHODS`)."""
-    run = load_runs(run_dir, encoder="context")["context"]
+           folds: int = 5, seed: int = 0, batch_size: int = 64, source: str | None = None,
+           encoder: str = "context") -> dict[str, Any]:
+    """Training-split CV accuracies of one run's ``encoder`` (``"context"`` or ``"target"``):
+    ``{"dataset", "encoder", "train_series", "cv": {pool: {method: {"accuracy_mean", "accuracy_std",
+    "scores" [folds]}}}}`` (methods: :data:`METHODS`; ``random_init`` and ``features`` do not depend
+    on the encoder)."""
+    if encoder not in ("context", "target"):
+        raise ValueError(f"encoder must be 'context' or 'target', got {encoder!r}")
+    run = load_runs(run_dir, encoder=encoder)[encoder]
     train, y, name = training_split(run, data_root, source)
     raw = run.adapter.feature_baseline(run.options, train)
     if raw is None:
@@ -92,7 +98,7 @@ def search(run_dir: str | Path, *, pools: tuple[str, ...] | None = None, data_ro
         cv[pool] = {"jepa": scores_of(extract(run.encoder, run.adapter, options, train, batch_size=batch_size).X),
                     "random_init": scores_of(extract(twin, run.adapter, options, train, batch_size=batch_size).X),
                     "features": feature_cv}
-    return {"dataset": name, "train_series": int(len(y)), "cv": cv}
+    return {"dataset": name, "encoder": encoder, "train_series": int(len(y)), "cv": cv}
 
 
 def main() -> None:
@@ -103,6 +109,8 @@ def main() -> None:
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--data", default=None, help="the set to score (default: the run's own; needed for a run "
                         "pretrained on several sources, A+B+...)")
+    parser.add_argument("--encoder", choices=("context", "target"), default="context",
+                        help="the run's encoder scored as 'jepa' (default: context)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0, help="fold shuffling and probe seed")
     parser.add_argument("--log", default="runs/timeseries-recipe-search.jsonl")
@@ -110,13 +118,14 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     result = search(args.run, pools=tuple(args.pool) if args.pool else None, data_root=args.data_root,
-                    folds=args.folds, seed=args.seed, source=args.data)
+                    folds=args.folds, seed=args.seed, source=args.data, encoder=args.encoder)
     record = {"out": str(args.run), "note": args.note, "folds": args.folds, "seed": args.seed,
               "eval_s": round(time.perf_counter() - start, 1), **result}
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
     with open(args.log, "a") as fh:
         fh.write(json.dumps(record) + "\n")
-    print(f"{result['dataset']}: {result['train_series']} training series, {args.folds}-fold CV (logistic)")
+    print(f"{result['dataset']}: {result['train_series']} training series, {args.folds}-fold CV (logistic), "
+          f"{result['encoder']} encoder")
     print(f"{'pool':9s} " + " ".join(f"{m:>17s}" for m in METHODS))
     for pool, by_method in result["cv"].items():
         print(f"{pool:9s} " + " ".join(f"{s['accuracy_mean']:10.3f} ± {s['accuracy_std']:.3f}"

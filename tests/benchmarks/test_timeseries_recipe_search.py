@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "timeseries_recipe_search.py"
 
@@ -25,7 +26,22 @@ def test_recipe_search_scores_the_training_split_only(trained_timeseries_run, tm
             assert all(0.0 <= s <= 1.0 for s in score["scores"])
     assert record["cv"]["mean"]["features"] == record["cv"]["segments"]["features"]   # pooling-free baseline
     out = capsys.readouterr().out
-    assert "GunPoint: 50 training series" in out and out.count("±") == 6
+    assert "GunPoint: 50 training series" in out and "context encoder" in out and out.count("±") == 6
+    assert record["encoder"] == "context"
+
+
+def test_recipe_search_scores_the_target_encoder_on_request(trained_timeseries_run):
+    search = runpy.run_path(str(SCRIPT))
+    context = search["search"](trained_timeseries_run, pools=("mean",), folds=3)
+    target = search["search"](trained_timeseries_run, pools=("mean",), folds=3, encoder="target")
+    assert (context["encoder"], target["encoder"]) == ("context", "target")
+    c, t = context["cv"]["mean"], target["cv"]["mean"]
+    assert c["random_init"] == t["random_init"] and c["features"] == t["features"]   # encoder-free rows
+    run = search["load_runs"](trained_timeseries_run, encoder="both")
+    assert any(not torch.equal(a, b) for a, b in zip(run["context"].encoder.state_dict().values(),
+                                                     run["target"].encoder.state_dict().values()))
+    with pytest.raises(ValueError, match="encoder must be"):
+        search["search"](trained_timeseries_run, encoder="student")
 
 
 def test_recipe_search_refuses_the_test_split(trained_timeseries_run):
