@@ -9,7 +9,7 @@ split of the run's own data set (as ``eval --task classify`` reads it) with the 
 its random-init twin (same architecture and seed) and the raw ``features`` baseline, and scores
 each with the 5-fold stratified cross-validation accuracy of the logistic probe (folds fixed by
 ``--seed``, ``C`` chosen by inner CV inside each fold: :func:`jepa_domains.eval.probes.cross_validate`).
-``--pool`` scores the sequence embeddings under each pooling given (``mean``, ``segments``; default:
+``--pool`` scores the sequence embeddings under each pooling given (``mean``, ``segments``, ``max_mean``; default:
 the run's own); ``features`` does not depend on the pooling and is computed once. Any modality with
 a raw-feature baseline works (a trajectory run, say); one without a ``pool`` option is scored with
 its own pooling, reported as ``own``.
@@ -104,7 +104,7 @@ def search(run_dir: str | Path, *, pools: tuple[str, ...] | None = None, data_ro
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="an existing run folder")
-    parser.add_argument("--pool", nargs="+", choices=("mean", "segments"), default=None,
+    parser.add_argument("--pool", nargs="+", choices=("mean", "segments", "max_mean"), default=None,
                         help="pooling(s) to score (default: the run's own)")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--data", default=None, help="the set to score (default: the run's own; needed for a run "

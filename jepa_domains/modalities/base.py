@@ -166,6 +166,20 @@ def mean_pool(latents: Tensor, pad: Tensor, rows_per_sample: int = 1) -> Tensor:
     return pooled.view(-1, rows_per_sample, pooled.shape[-1]).mean(1)
 
 
+def max_mean_pool(latents: Tensor, pad: Tensor) -> Tensor:
+    """Masked max and masked mean over each row's valid tokens, side by side (Point-JEPA's
+    sequence embedding).
+
+    ``latents``: ``[R, N, D]``; ``pad``: ``[R, N]``. Returns ``[R, 2 * D]`` (max first); a row
+    without valid tokens gives zeros.
+    """
+    keep = (~pad).unsqueeze(-1)
+    mean = (latents * keep).sum(1) / keep.sum(1).clamp_min(1)
+    top = latents.masked_fill(~keep, float("-inf")).amax(1)
+    top = torch.where(keep.any(1), top, torch.zeros_like(top))
+    return torch.cat([top, mean], dim=-1)
+
+
 def segment_pool(latents: Tensor, pad: Tensor, parts: int) -> Tensor:
     """Masked means over ``parts`` equal, consecutive parts of each row's valid tokens.
 

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from jepa_domains.core import Layout
+from jepa_domains.modalities.base import max_mean_pool
 from jepa_domains.modalities.timeseries.adapter import TimeSeriesAdapter, TimeSeriesConfig
 from jepa_domains.modalities.timeseries.tokenizer import SeriesBatch
 
@@ -23,5 +24,12 @@ def test_mean_and_segment_pooling_respect_padding_and_order():
     # channel rows of one sample sit side by side
     two = SeriesBatch(layout=Layout((8,), valid=torch.tensor([8, 2]), rows_per_sample=2))
     assert adapter.pool(TimeSeriesConfig(pool="segments"), latents, pad, two).shape == (1, 24)
+    mm = adapter.pool(TimeSeriesConfig(pool="max_mean"), latents, pad, batch)
+    assert mm.shape == (2, 6)
+    assert mm[0].tolist() == pytest.approx([7, 7, 7, 3.5, 3.5, 3.5])                    # max first, then mean
+    assert mm[1].tolist() == pytest.approx([1, 1, 1, 0.5, 0.5, 0.5])                    # padding ignored
+    assert adapter.pool(TimeSeriesConfig(pool="max_mean"), latents, pad, two).shape == (1, 12)
+    empty = torch.ones(1, 8, dtype=torch.bool)
+    assert torch.equal(max_mean_pool(latents[:1], empty), torch.zeros(1, 6))          # no valid token: zeros
     with pytest.raises(ValueError, match="modality.pool"):
         TimeSeriesConfig(pool="max")

@@ -14,7 +14,7 @@ from torch import Tensor
 from jepa_domains.core import Batch, Layout, SpanMasker
 from jepa_domains.data.pointcloud_datasets import PointCloudDataset, PointCloudSample, ReadOptions, read_path
 from jepa_domains.data.pointcloud_synthetic import synthetic_shapes
-from jepa_domains.modalities.base import ModalityAdapter
+from jepa_domains.modalities.base import ModalityAdapter, max_mean_pool
 from jepa_domains.modalities.pointcloud.features import DESCRIPTORS, descriptor_features
 from jepa_domains.modalities.pointcloud.tokenizer import PointGroupTokenizer
 from jepa_domains.registry import register_modality
@@ -247,10 +247,7 @@ class PointCloudAdapter(ModalityAdapter):
     # --- evaluation ---------------------------------------------------------------------
     def pool(self, cfg: PointCloudConfig, latents: Tensor, pad: Tensor, batch: Batch) -> Tensor:
         """Point-JEPA's embedding: max- and mean-pooled tokens concatenated, ``[B, 2D]``."""
-        keep = (~pad).unsqueeze(-1)
-        mean = (latents * keep).sum(1) / keep.sum(1).clamp_min(1)
-        top = latents.masked_fill(~keep, float("-inf")).amax(1)
-        return torch.cat([top, mean], dim=-1)
+        return max_mean_pool(latents, pad)
 
     def feature_baseline(self, cfg: PointCloudConfig, dataset: PointCloudDataset) -> np.ndarray:
         """The hand descriptor ``cfg.descriptor``: D2 histogram (32 bins) + sorted extents,

@@ -13,7 +13,7 @@ from jepa_domains.core import Layout, RandomMasker, SpanMasker
 from jepa_domains.core.maskers import Masker
 from jepa_domains.data.read_report import ReadReport
 from jepa_domains.data.timeseries_readers import Series, shipped_ucr_uea
-from jepa_domains.modalities.base import ModalityAdapter, segment_pool
+from jepa_domains.modalities.base import ModalityAdapter, max_mean_pool, segment_pool
 from jepa_domains.modalities.timeseries.datasets import (
     ETT_NAMES,
     SeriesDataset,
@@ -29,6 +29,9 @@ from jepa_domains.modalities.timeseries.datasets import (
 from jepa_domains.modalities.timeseries.masking import NoOverlapMasker
 from jepa_domains.modalities.timeseries.tokenizer import PatchTokenizer, SeriesBatch, num_patches
 from jepa_domains.registry import register_modality
+
+
+POOLS = ("mean", "segments", "max_mean")
 
 
 @dataclass
@@ -59,7 +62,9 @@ class TimeSeriesConfig:
         impute: linearly interpolate NaN/inf instead of failing.
         pool: sequence embedding for classification: ``"mean"`` (masked mean over patches) or
             ``"segments"`` (masked means over ``pool_segments`` consecutive, equal parts of each
-            row's valid patches, side by side: keeps the coarse order of events).
+            row's valid patches, side by side: keeps the coarse order of events) or
+            ``"max_mean"`` (masked max and masked mean over patches side by side, Point-JEPA's
+            embedding: whether a pattern occurs anywhere, next to its average).
         pool_segments: number of parts of the ``"segments"`` pooling.
         aug_crop: pretraining augmentation (both branches see it; evaluation never does): a
             random contiguous part of each series, at least this fraction of its (cropped)
@@ -110,8 +115,8 @@ class TimeSeriesConfig:
             raise ValueError(f"modality.channel_mode must be 'independent' or 'mixing', got {self.channel_mode!r}")
         if self.mask not in ("random", "span", "future"):
             raise ValueError(f"modality.mask must be 'random', 'span' or 'future', got {self.mask!r}")
-        if self.pool not in ("mean", "segments") or self.pool_segments < 1:
-            raise ValueError(f"modality.pool must be 'mean' or 'segments' (pool_segments >= 1), got "
+        if self.pool not in POOLS or self.pool_segments < 1:
+            raise ValueError(f"modality.pool must be one of {', '.join(map(repr, POOLS))} (pool_segments >= 1), got "
                              f"{self.pool!r}, {self.pool_segments!r}")
         if self.mask_overlap not in ("exclude", "allow"):
             raise ValueError(f"modality.mask_overlap must be 'exclude' or 'allow', got {self.mask_overlap!r}")
@@ -233,12 +238,16 @@ class TimeSeriesAdapter(ModalityAdapter):
         return {**super().protocols(), "classify": classify_run, "forecast": forecast_run}
 
     def pool(self, cfg: TimeSeriesConfig, latents: Tensor, pad: Tensor, batch: SeriesBatch) -> Tensor:
-        """Masked mean over patches per row (``pool="mean"``, ``[R, D]``) or over
+        """Masked mean over patches per row (``pool="mean"``, ``[R, D]``), over
         ``pool_segments`` equal parts of the row's valid patches (``"segments"``, ``[R, K * D]``;
-        a row with fewer valid patches than parts repeats them); channel rows of a sample are
-        concatenated (``[B, C * D]`` / ``[B, C * K * D]``) so that channel identity survives."""
-        rows = segment_pool(latents, pad, 1 if cfg.pool == "mean" else cfg.pool_segments)     # [R, K, D]
-        return rows.reshape(-1, batch.layout.rows_per_sample * rows.shape[1] * rows.shape[2])
+        a row with fewer valid patches than parts repeats them) or masked max and mean side by
+        side (``"max_mean"``, ``[R, 2 * D]``); channel rows of a sample are concatenated
+        (``[B, C * D]`` / ``[B, C * K * D]`` / ``[B, C * 2 * D]``) so that channel identity survives."""
+        if cfg.pool == "max_mean":
+            rows = max_mean_pool(latents, pad)                                                 # [R, 2D]
+        else:
+            rows = segment_pool(latents, pad, 1 if cfg.pool == "mean" else cfg.pool_segments).flatten(1)
+        return rows.reshape(-1, batch.layout.rows_per_sample * rows.shape[1])
 
     def feature_baseline(self, cfg: TimeSeriesConfig, dataset: SeriesDataset) -> np.ndarray:
         """Raw values resampled to 64 steps per channel, after per-channel standardisation."""

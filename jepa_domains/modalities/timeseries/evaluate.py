@@ -243,7 +243,7 @@ def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: s
 
     MiniRocket is its own classifier, not a probe: its row is computed once and repeated in every
     (encoder, probe) group so that each verdict pairs it with the JEPA row test sample by test
-    sample. ``pool`` overrides the run's ``modality.pool`` (``"mean"`` or ``"segments"``) for
+    sample. ``pool`` overrides the run's ``modality.pool`` (``"mean"``, ``"segments"`` or ``"max_mean"``) for
     the JEPA and random-init features alike.
     """
     from jepa_domains.eval.protocols import labelled_splits, method_embeddings, probe_all, probe_row
