@@ -133,13 +133,15 @@ class RidgePath:
             out = (T / (self.evals + alpha)) @ self.C + self.y_mean
         return out[:, 0] if self.vector else out
 
-    def best_alpha(self, X_val: np.ndarray, Y_val: np.ndarray, alphas: tuple[float, ...] = ALPHAS, *,
-                   scale: np.ndarray | None = None, offset: np.ndarray | None = None) -> tuple[float, float]:
+    def best_alpha(self, X_val: np.ndarray | None, Y_val: np.ndarray, alphas: tuple[float, ...] = ALPHAS, *,
+                   scale: np.ndarray | None = None, offset: np.ndarray | None = None,
+                   projected: np.ndarray | None = None) -> tuple[float, float]:
         """``(alpha, validation MSE)`` of the strength with the lowest MSE on ``(X_val, Y_val)``
         (ties: the strongest). With ``scale`` / ``offset`` (``[m, 1]`` or ``[m, H]``) the
         predictions are mapped to ``pred * scale + offset`` before the comparison, so that the
-        choice is made in ``Y_val``'s units (e.g. de-normalised)."""
-        T = self.transform(X_val)
+        choice is made in ``Y_val``'s units (e.g. de-normalised). ``projected``: ``X_val``'s
+        :meth:`transform`, when already computed."""
+        T = self.transform(X_val) if projected is None else projected
         Y_val = np.asarray(Y_val, dtype=np.float64)
         errors = []
         for a in alphas:
@@ -208,7 +210,12 @@ def forecast_head(features: dict[str, np.ndarray], raw: dict[str, np.ndarray], f
         paths: decompositions to reuse across calls with the same training rows (e.g. several
             horizons): ``"encoder"`` built on ``features["train"]``, ``"concat"`` on
             ``[features["train"], instance-normalised raw["train"]]``; filled in when given
-            empty, so that the next call reuses them (only the targets change).
+            empty, so that the next call reuses them (only the targets change). The projections
+            of the validation and test rows on their eigen-directions are kept there too
+            (``paths["projections"]``) and reused by a later call whose validation / test rows
+            are the first rows of an earlier call's (several horizons: a longer horizon's
+            windows are the shortest horizon's minus the last ones); a call whose rows are not
+            such a prefix is refused.
 
     Returns:
         test predictions ``[m, H]`` and ``{"head", "alpha", "val_mse": {candidate: mse},
@@ -227,29 +234,48 @@ def forecast_head(features: dict[str, np.ndarray], raw: dict[str, np.ndarray], f
     wanted = ("encoder", "concat", "residual") if head == "auto" else (head,)
     fitted: dict[str, tuple[float, float, Any]] = {}
     paths = {} if paths is None else paths
-    for key in paths:
-        if len(paths[key]._Z) != len(features["train"]):
+    for key in ("encoder", "concat"):
+        if key in paths and len(paths[key]._Z) != len(features["train"]):
             raise ValueError(f"forecast_head: the {key!r} decomposition has {len(paths[key]._Z)} training rows, "
                              f"the features {len(features['train'])}")
+    cache = paths.setdefault("projections", {})
+    concat = lambda s: np.concatenate([features[s], norm[s][0]], 1)  # noqa: E731
+
+    def projected(key: str, path: RidgePath, split: str) -> np.ndarray:
+        """``path.transform`` of ``split``'s rows (``key``: the decomposition, ``"encoder"`` or
+        ``"concat"``), from the cache when an earlier call projected a superset prefix."""
+        rows = features[split]
+        hit = cache.get((key, split))
+        if hit is not None and len(rows) <= len(hit[1]):
+            first, T = hit
+            if not np.array_equal(rows[:1], first[:1]) or not np.array_equal(rows[-1:], first[len(rows) - 1:len(rows)]):
+                raise ValueError(f"forecast_head: the {split} rows are not a prefix of an earlier call's; "
+                                 "pass a new `paths` dict for unrelated rows")
+            return T[: len(rows)]
+        T = path.transform(rows if key == "encoder" else concat(split))
+        cache[(key, split)] = (rows, T)
+        return T
+
     enc_path = paths["encoder"].retarget(norm["train"][1]) if "encoder" in paths else None
     for name in wanted:
         if name in ("encoder", "residual") and enc_path is None:
             enc_path = paths["encoder"] = RidgePath(features["train"], norm["train"][1], clip=True)
         if name == "residual":
             path = enc_path.retarget((futures["train"] - base["train"]) / norm["train"][3])
-            alpha, mse = path.best_alpha(features["val"], futures["val"], alphas, scale=val_scale, offset=base["val"])
-            val_pred = base["val"] + path.predict(features["val"], alpha) * val_scale
-            fitted[name] = (alpha, mse, (path, features, val_pred))
+            T_val = projected("encoder", path, "val")
+            alpha, mse = path.best_alpha(None, futures["val"], alphas, scale=val_scale, offset=base["val"], projected=T_val)
+            val_pred = base["val"] + path.predict(alpha=alpha, projected=T_val) * val_scale
+            fitted[name] = (alpha, mse, (path, "encoder", val_pred))
             continue
-        X = features if name == "encoder" else {s: np.concatenate([features[s], norm[s][0]], 1) for s in splits}
         if name == "encoder":
             path = enc_path
         elif "concat" in paths:
             path = paths["concat"].retarget(norm["train"][1])
         else:
-            path = paths["concat"] = RidgePath(X["train"], norm["train"][1], clip=True)
-        alpha, mse = path.best_alpha(X["val"], futures["val"], alphas, scale=val_scale, offset=val_mean)
-        fitted[name] = (alpha, mse, (path, X, path.predict(X["val"], alpha) * val_scale + val_mean))
+            path = paths["concat"] = RidgePath(concat("train"), norm["train"][1], clip=True)
+        T_val = projected(name, path, "val")
+        alpha, mse = path.best_alpha(None, futures["val"], alphas, scale=val_scale, offset=val_mean, projected=T_val)
+        fitted[name] = (alpha, mse, (path, name, path.predict(alpha=alpha, projected=T_val) * val_scale + val_mean))
     base_rows = ((base["val"] - futures["val"]) ** 2).mean(1)
     parts = np.array_split(np.arange(len(base_rows)), blocks) if blocks else []
 
@@ -267,11 +293,12 @@ def forecast_head(features: dict[str, np.ndarray], raw: dict[str, np.ndarray], f
     if not passing:
         return base["test"].copy(), {**info, "head": "residual", "alpha": float("inf"), "fallback": True}
     chosen = min(passing, key=lambda k: fitted[k][1])
-    alpha, _, (path, X, _) = fitted[chosen]
+    alpha, _, (path, key, _) = fitted[chosen]
+    T_test = projected(key, path, "test")
     if chosen == "residual":
-        pred = base["test"] + path.predict(X["test"], alpha) * std
+        pred = base["test"] + path.predict(alpha=alpha, projected=T_test) * std
     else:
-        pred = path.predict(X["test"], alpha) * std + mean
+        pred = path.predict(alpha=alpha, projected=T_test) * std + mean
     return pred, {**info, "head": chosen, "alpha": alpha, "fallback": False}
 
 

@@ -160,3 +160,29 @@ def test_forecast_protocol_under_drift_stays_near_the_raw_linear_model(trained_t
     # 2 encoders x (encoder, concat) feature decompositions, reused by both horizons; + linear_raw per horizon
     big = [s for s in calls if s[0] > 336]
     assert len(big) == 4, calls
+
+
+def test_projections_are_reused_for_prefix_rows_and_refused_for_others(monkeypatch):
+    """Several horizons share their validation / test projections: a second call whose rows are a
+    prefix of the first's projects nothing and predicts exactly what a fresh call predicts."""
+    raw, fut = splits(drifting_series("trend"))
+    feats = {k: nasty_features(v, k) for k, v in raw.items()}
+    futures = {"train": fut["train"], "val": fut["val"]}
+    base, _ = linear_forecast(raw, fut)
+    short = {"val": len(raw["val"]) - 30, "test": len(raw["test"]) - 50}                   # a longer horizon's rows
+    cut = lambda d: {k: v if k == "train" else v[: short[k]] for k, v in d.items()}       # noqa: E731
+    calls = []
+    real = RidgePath.transform
+    monkeypatch.setattr(RidgePath, "transform", lambda self, X: calls.append(len(X)) or real(self, X))
+    paths: dict = {}
+    first, _ = forecast_head(feats, raw, futures, head="auto", base=base, paths=paths)
+    projected = len(calls)
+    assert projected >= 2                          # the validation rows of each decomposition, once
+    second, info = forecast_head(cut(feats), cut(raw), cut(futures), head="auto", base=cut(base), paths=paths)
+    assert len(calls) <= projected + 1             # at most the test rows of a decomposition not yet used
+    fresh, fresh_info = forecast_head(cut(feats), cut(raw), cut(futures), head="auto", base=cut(base))
+    np.testing.assert_array_equal(second, fresh)
+    assert (info["head"], info["alpha"]) == (fresh_info["head"], fresh_info["alpha"]) and len(second) == short["test"]
+    shuffled = {**feats, "val": feats["val"][::-1].copy()}
+    with pytest.raises(ValueError, match="not a prefix"):
+        forecast_head(cut(shuffled), cut(raw), cut(futures), head="auto", base=cut(base), paths=paths)
