@@ -263,7 +263,8 @@ def forecast_head(features: dict[str, np.ndarray], raw: dict[str, np.ndarray], f
         if name == "residual":
             path = enc_path.retarget((futures["train"] - base["train"]) / norm["train"][3])
             T_val = projected("encoder", path, "val")
-            alpha, mse = path.best_alpha(None, futures["val"], alphas, scale=val_scale, offset=base["val"], projected=T_val)
+            alpha, mse = path.best_alpha(None, futures["val"], alphas, scale=val_scale, offset=base["val"],
+                                         projected=T_val)
             val_pred = base["val"] + path.predict(alpha=alpha, projected=T_val) * val_scale
             fitted[name] = (alpha, mse, (path, "encoder", val_pred))
             continue

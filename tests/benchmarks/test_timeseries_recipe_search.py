@@ -38,8 +38,14 @@ def test_recipe_search_scores_the_target_encoder_on_request(trained_timeseries_r
     c, t = context["cv"]["mean"], target["cv"]["mean"]
     assert c["random_init"] == t["random_init"] and c["features"] == t["features"]   # encoder-free rows
     run = search["load_runs"](trained_timeseries_run, encoder="both")
-    assert any(not torch.equal(a, b) for a, b in zip(run["context"].encoder.state_dict().values(),
-                                                     run["target"].encoder.state_dict().values()))
+    # the encoder embedded as 'jepa' is the EMA copy, not the context encoder
+    g = search["search"].__globals__
+    real, seen = g["extract"], []
+    g["extract"] = lambda encoder, *a, **k: seen.append(encoder) or real(encoder, *a, **k)
+    search["search"](trained_timeseries_run, pools=("mean",), folds=3, encoder="target")
+    same = lambda m, ref: all(torch.equal(a, b) for a, b in zip(m.state_dict().values(),   # noqa: E731
+                                                                 ref.encoder.state_dict().values()))
+    assert same(seen[0], run["target"]) and not same(seen[0], run["context"])
     with pytest.raises(ValueError, match="encoder must be"):
         search["search"](trained_timeseries_run, encoder="student")
 
