@@ -11,7 +11,10 @@ encoder at random init, the run's hand descriptor (modality.descriptor), and the
 cross-validation of each probe (its C / k searched inside every fold) on the *training* split
 only, for both encoders and the baselines; the recipe's choices were made on these figures.
 
-    python benchmarks/pointcloud_eval.py --data-root DATA --out RUN --validate [--probes svm knn]
+    python benchmarks/pointcloud_eval.py --data-root DATA --out RUN --validate [--probes svm knn] [--layers K]
+
+``--layers K``: every encoder (both JEPA encoders and the random-init twin) reads its last ``K``
+representations, concatenated (``eval --option layers=K``; default: the run's own).
 """
 
 from __future__ import annotations
@@ -36,12 +39,13 @@ from jepa_domains.train.trainer import train
 SOURCES = ("furniture3d", "furniture3d:shape_class")
 
 
-def validate(run_dir: Path, root: Path, probes: list[str], *, folds: int = 5, seed: int = 0) -> list[dict]:
+def validate(run_dir: Path, root: Path, probes: list[str], *, folds: int = 5, seed: int = 0,
+             layers: int | None = None) -> list[dict]:
     """Stratified ``folds``-fold CV accuracy on the training split of every source, for both
     encoders, random-init and every hand descriptor (the run's ``features`` and each of
     :data:`DESCRIPTORS` by name): rows ``{dataset, encoder, method, probe,
-    accuracy_mean, accuracy_std}``. The test split is never read."""
-    runs = load_runs(run_dir, encoder="both")
+    accuracy_mean, accuracy_std}``. The test split is never read. ``layers``: see the module's docstring."""
+    runs = load_runs(run_dir, encoder="both", layers=layers)
     rows = []
     for source in SOURCES:
         splits, labels, name = labelled_splits(next(iter(runs.values())), source, root)
@@ -75,17 +79,20 @@ def main() -> None:
     parser.add_argument("--validate", action="store_true",
                         help="only 5-fold CV on the training split of an existing run (no test split)")
     parser.add_argument("--probes", nargs="+", default=["svm", "knn"], help="probes (see docs/evaluation.md)")
+    parser.add_argument("--layers", type=int, default=None,
+                        help="how many of the encoders' last representations to read, concatenated (default: the run's)")
     args = parser.parse_args()
     root = resolve_data_root(args.data_root)
     if root is None:
         raise SystemExit("furniture3d needs --data-root or JEPA_DOMAINS_DATA")
     out = Path(args.out)
     if args.validate:
-        rows = validate(out, root, args.probes)
+        rows = validate(out, root, args.probes, layers=args.layers)
         for r in rows:
             print(f"{r['dataset']:24s} {r['encoder']:8s} {r['method']:12s} {r['probe']:20s} "
                   f"{100 * r['accuracy_mean']:5.1f} +- {100 * r['accuracy_std']:4.1f}")
-        (out / "pointcloud_validate.json").write_text(json.dumps(rows, indent=1))
+        name = "pointcloud_validate.json" if args.layers is None else f"pointcloud_validate_layers{args.layers}.json"
+        (out / name).write_text(json.dumps(rows, indent=1))
         return
     if not args.eval_only:
         adapter = get_modality("pointcloud")
@@ -95,7 +102,7 @@ def main() -> None:
         result = train(cfg, run_dir=out)
         print(f"pretrained {result.steps} steps in {result.wall_seconds:.0f}s, final loss {result.final_loss:.4f}")
     start = time.perf_counter()
-    rows = evaluate_run(out, sources=SOURCES, data_root=root, probes=tuple(args.probes))
+    rows = evaluate_run(out, sources=SOURCES, data_root=root, probes=tuple(args.probes), layers=args.layers)
     print(format_rows(rows))
     print(f"evaluation took {time.perf_counter() - start:.0f}s")
     (out / "pointcloud_eval.json").write_text(json.dumps(rows, indent=1))

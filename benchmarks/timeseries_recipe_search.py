@@ -12,13 +12,14 @@ each with the 5-fold stratified cross-validation accuracy of the logistic probe 
 ``--pool`` scores the sequence embeddings under each pooling given (``mean``, ``segments``, ``max_mean``; default:
 the run's own); ``features`` does not depend on the pooling and is computed once. Any modality with
 a raw-feature baseline works (a trajectory run, say); one without a ``pool`` option is scored with
-its own pooling, reported as ``own``.
+its own pooling, reported as ``own``. ``--layers K`` reads the last ``K`` representations of the
+JEPA encoder and of its twin alike (``eval --option layers=K``; default: the run's own).
 
 A guard on the run's adapter refuses to read any split but ``train`` (a ``RuntimeError``), so a
 choice made from these numbers cannot have seen the test split. One line of JSON per run is
 appended to ``--log``::
 
-    {"out", "dataset", "note", "encoder", "train_series", "folds", "seed", "eval_s",
+    {"out", "dataset", "note", "encoder", "layers", "train_series", "folds", "seed", "eval_s",
      "cv": {pool: {"jepa" | "random_init" | "features": {"accuracy_mean", "accuracy_std", "scores"}}}}
 """
 
@@ -70,14 +71,15 @@ def training_split(run: LoadedRun, data_root: str | None, source: str | None = N
 
 def search(run_dir: str | Path, *, pools: tuple[str, ...] | None = None, data_root: str | None = None,
            folds: int = 5, seed: int = 0, batch_size: int = 64, source: str | None = None,
-           encoder: str = "context") -> dict[str, Any]:
-    """Training-split CV accuracies of one run's ``encoder`` (``"context"`` or ``"target"``):
-    ``{"dataset", "encoder", "train_series", "cv": {pool: {method: {"accuracy_mean", "accuracy_std",
-    "scores" [folds]}}}}`` (methods: :data:`METHODS`; ``random_init`` and ``features`` do not depend
-    on the encoder)."""
+           encoder: str = "context", layers: int | None = None) -> dict[str, Any]:
+    """Training-split CV accuracies of one run's ``encoder`` (``"context"`` or ``"target"``), each
+    encoder reading its last ``layers`` representations (None: the run's ``model.readout_layers``):
+    ``{"dataset", "encoder", "layers", "train_series", "cv": {pool: {method: {"accuracy_mean",
+    "accuracy_std", "scores" [folds]}}}}`` (methods: :data:`METHODS`; ``random_init`` and
+    ``features`` do not depend on the encoder)."""
     if encoder not in ("context", "target"):
         raise ValueError(f"encoder must be 'context' or 'target', got {encoder!r}")
-    run = load_runs(run_dir, encoder=encoder)[encoder]
+    run = load_runs(run_dir, encoder=encoder, layers=layers)[encoder]
     train, y, name = training_split(run, data_root, source)
     raw = run.adapter.feature_baseline(run.options, train)
     if raw is None:
@@ -98,7 +100,8 @@ def search(run_dir: str | Path, *, pools: tuple[str, ...] | None = None, data_ro
         cv[pool] = {"jepa": scores_of(extract(run.encoder, run.adapter, options, train, batch_size=batch_size).X),
                     "random_init": scores_of(extract(twin, run.adapter, options, train, batch_size=batch_size).X),
                     "features": feature_cv}
-    return {"dataset": name, "encoder": encoder, "train_series": int(len(y)), "cv": cv}
+    return {"dataset": name, "encoder": encoder, "layers": run.cfg.model.readout_layers, "train_series": int(len(y)),
+            "cv": cv}
 
 
 def main() -> None:
@@ -111,6 +114,8 @@ def main() -> None:
                         "pretrained on several sources, A+B+...)")
     parser.add_argument("--encoder", choices=("context", "target"), default="context",
                         help="the run's encoder scored as 'jepa' (default: context)")
+    parser.add_argument("--layers", type=int, default=None,
+                        help="how many of the encoders' last representations to read, concatenated (default: the run's)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0, help="fold shuffling and probe seed")
     parser.add_argument("--log", default="runs/timeseries-recipe-search.jsonl")
@@ -118,14 +123,14 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     result = search(args.run, pools=tuple(args.pool) if args.pool else None, data_root=args.data_root,
-                    folds=args.folds, seed=args.seed, source=args.data, encoder=args.encoder)
+                    folds=args.folds, seed=args.seed, source=args.data, encoder=args.encoder, layers=args.layers)
     record = {"out": str(args.run), "note": args.note, "folds": args.folds, "seed": args.seed,
               "eval_s": round(time.perf_counter() - start, 1), **result}
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
     with open(args.log, "a") as fh:
         fh.write(json.dumps(record) + "\n")
     print(f"{result['dataset']}: {result['train_series']} training series, {args.folds}-fold CV (logistic), "
-          f"{result['encoder']} encoder")
+          f"{result['encoder']} encoder, last {result['layers']} representation(s)")
     print(f"{'pool':9s} " + " ".join(f"{m:>17s}" for m in METHODS))
     for pool, by_method in result["cv"].items():
         print(f"{pool:9s} " + " ".join(f"{s['accuracy_mean']:10.3f} ± {s['accuracy_std']:.3f}"

@@ -26,14 +26,21 @@ class Encoder(nn.Module):
     Args:
         tokenizer: module mapping a modality batch to :class:`Tokens` of width ``dim``.
         dim, depth, num_heads, mlp_ratio: transformer shape.
+        readout_layers: how many of the last representations (the token embeddings, then each
+            block's output) the whole-input :meth:`forward` concatenates, each through the final
+            norm (``1``: the last block's output, ``[R, N, D]``; ``K``: ``[R, N, K * D]``). It
+            only changes what a frozen evaluation reads; pretraining always uses the last block.
     """
 
     def __init__(self, tokenizer: nn.Module, *, dim: int, depth: int, num_heads: int,
-                 mlp_ratio: float = 4.0) -> None:
+                 mlp_ratio: float = 4.0, readout_layers: int = 1) -> None:
         super().__init__()
+        if not 1 <= readout_layers <= depth + 1:
+            raise ValueError(f"readout_layers must lie in [1, depth + 1 = {depth + 1}], got {readout_layers}")
         self.tokenizer = tokenizer
         self.transformer = Transformer(dim=dim, depth=depth, num_heads=num_heads, mlp_ratio=mlp_ratio)
         self.dim = dim
+        self.readout_layers = readout_layers
 
     def prepare(self, batch: Batch) -> Batch:
         """The tokenizer's parameter-free, deterministic preprocessing (e.g. point grouping,
@@ -59,9 +66,9 @@ class Encoder(nn.Module):
         return self.transformer(gather_tokens(x, index), index_pad)
 
     def forward(self, batch: Batch) -> tuple[Tensor, Tensor]:
-        """Encode a whole batch: returns latents ``[R, N, D]`` and padding ``[R, N]``."""
+        """Encode a whole batch: returns latents ``[R, N, readout_layers * D]`` and padding ``[R, N]``."""
         tokens = self.tokenize(batch)
-        return self.encode(tokens), tokens.pad
+        return self.transformer(tokens.x + tokens.pos, tokens.pad, layers=self.readout_layers), tokens.pad
 
 
 @dataclass

@@ -61,11 +61,23 @@ class Transformer(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.apply(init_weights)
 
-    def forward(self, x: Tensor, pad: Tensor | None = None) -> Tensor:
-        """``x``: ``[B, N, D]``, ``pad``: ``[B, N]`` bool. Returns ``[B, N, D]``."""
-        for block in self.blocks:
+    def forward(self, x: Tensor, pad: Tensor | None = None, *, layers: int = 1) -> Tensor:
+        """``x``: ``[B, N, D]``, ``pad``: ``[B, N]`` bool. Returns ``[B, N, D]``: the last block's
+        output through the final norm.
+
+        ``layers = K > 1`` returns ``[B, N, K * D]``: the last ``K`` of the ``depth + 1``
+        representations (the input, then each block's output), each through the final norm,
+        concatenated on the feature axis, shallowest first (the last ``D`` columns are the
+        ``layers = 1`` output).
+        """
+        if not 1 <= layers <= len(self.blocks) + 1:
+            raise ValueError(f"layers must lie in [1, depth + 1 = {len(self.blocks) + 1}], got {layers}")
+        kept = [x] if layers == len(self.blocks) + 1 else []
+        for i, block in enumerate(self.blocks):
             x = block(x, pad)
-        return self.norm(x)
+            if i >= len(self.blocks) - layers:
+                kept.append(x)
+        return torch.cat([self.norm(h) for h in kept], dim=-1)
 
 
 def init_weights(module: nn.Module) -> None:

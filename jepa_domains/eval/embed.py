@@ -72,17 +72,25 @@ def _encoder_weights(state: dict[str, Any], which: str, run: str | Path) -> dict
     return weights
 
 
-def load_runs(run: str | Path, *, encoder: str | None = None, pool: str | None = None) -> dict[str, LoadedRun]:
+def load_runs(run: str | Path, *, encoder: str | None = None, pool: str | None = None,
+              layers: int | None = None) -> dict[str, LoadedRun]:
     """Load the encoder(s) ``encoder`` (``context | target | both | None``, see
     :func:`resolve_encoders`) of a run directory or checkpoint, reading the checkpoint once.
 
     ``pool`` replaces the run's ``modality.pool`` (validated by the modality's config) for every
     embedding made from these runs: the pretrained, random-init and baseline rows alike.
+    ``layers`` replaces ``model.readout_layers`` (how many of the encoder's last representations
+    are concatenated, see :class:`~jepa_domains.core.jepa.Encoder`), for the pretrained and the
+    random-init encoders alike (the latter is built from the returned ``cfg``).
 
     Returns ``{which: LoadedRun}`` in the order ``context``, ``target``.
     """
     state = ckpt.load(run)
     cfg = from_dict(RunConfig, state["config"])
+    if layers is not None:
+        if not 1 <= int(layers) <= cfg.model.depth + 1:
+            raise ValueError(f"layers must lie in [1, depth + 1 = {cfg.model.depth + 1}] for {run}, got {layers}")
+        cfg = replace(cfg, model=replace(cfg.model, readout_layers=int(layers)))
     adapter = get_modality(cfg.modality_name)
     options = modality_options(adapter.Config, cfg.modality)
     if pool is not None:

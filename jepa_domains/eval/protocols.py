@@ -96,7 +96,8 @@ def probe_all(train: dict[str, dict[str, np.ndarray]], test: dict[str, dict[str,
 
 def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                  probes: tuple[str, ...] = ("logistic", "knn"), seed: int = 0, batch_size: int = 64,
-                 encoder: str | None = None, pool: str | None = None) -> list[dict[str, Any]]:
+                 encoder: str | None = None, pool: str | None = None,
+                 layers: int | None = None) -> list[dict[str, Any]]:
     """Frozen-probe accuracy of a run on ``source``'s train/test split against the baselines.
 
     Args:
@@ -105,13 +106,16 @@ def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: s
         encoder: ``"context"``, ``"target"``, ``"both"`` or None (the modality's default).
         pool: replaces the run's ``modality.pool`` (``eval --option pool=...``), see
             :func:`~jepa_domains.eval.embed.load_runs`.
+        layers: how many of the encoders' last representations are read, concatenated
+            (``eval --option layers=K``; default: the run's ``model.readout_layers``), see
+            :func:`~jepa_domains.eval.embed.load_runs`.
 
     Returns:
         One row per encoder x method x probe: ``{dataset, method, probe, encoder, metric:
         "accuracy", value, chosen, per_sample}`` and one ``chance`` row per encoder (majority
         class share of the test part).
     """
-    return classify_runs(load_runs(run_dir, encoder=encoder, pool=pool), source=source, data_root=data_root,
+    return classify_runs(load_runs(run_dir, encoder=encoder, pool=pool, layers=layers), source=source, data_root=data_root,
                          probes=probes, seed=seed, batch_size=batch_size)
 
 

@@ -26,7 +26,8 @@ class Built:
 def build_encoder(adapter: ModalityAdapter, options: Any, cfg: RunConfig) -> Encoder:
     m = cfg.model
     tokenizer = adapter.build_tokenizer(options, m.dim)
-    return Encoder(tokenizer, dim=m.dim, depth=m.depth, num_heads=m.num_heads, mlp_ratio=m.mlp_ratio)
+    return Encoder(tokenizer, dim=m.dim, depth=m.depth, num_heads=m.num_heads, mlp_ratio=m.mlp_ratio,
+                   readout_layers=m.readout_layers)
 
 
 def build_model(adapter: ModalityAdapter, options: Any, cfg: RunConfig) -> JEPA:

@@ -20,7 +20,13 @@ import yaml
 
 @dataclass
 class ModelConfig:
-    """Encoder and predictor shape (defaults: a ViT-tiny-like encoder, narrow predictor)."""
+    """Encoder and predictor shape (defaults: a ViT-tiny-like encoder, narrow predictor).
+
+    ``readout_layers``: how many of the encoder's last representations a frozen evaluation reads,
+    concatenated (``1``: the last block; up to ``depth + 1``, the token embeddings included); see
+    :class:`~jepa_domains.core.jepa.Encoder`. Pretraining does not depend on it, and
+    ``eval --option layers=K`` sets it on an existing run.
+    """
 
     dim: int = 192
     depth: int = 6
@@ -29,6 +35,7 @@ class ModelConfig:
     pred_dim: int = 96
     pred_depth: int = 3
     pred_heads: int = 3
+    readout_layers: int = 1
 
 
 @dataclass

@@ -58,12 +58,13 @@ def grouped_cv(features: dict[str, np.ndarray], labels: np.ndarray, groups: np.n
 def evaluate_audio_run(run_dir: str | Path, *, source: str, data_root: str | Path | None = None,
                        probes: tuple[str, ...] = ("logistic", "knn"), grouped: bool = True, seed: int = 0,
                        batch_size: int = 64, encoder: str | None = None,
-                       pool: str | None = None) -> list[dict[str, Any]]:
+                       pool: str | None = None, layers: int | None = None) -> list[dict[str, Any]]:
     """Rows ``{dataset, protocol, method, probe, encoder, metric, value, ...}`` for the official
     split and, when ``grouped`` and the dataset has groups, the grouped cross-validation: one
     ``accuracy`` row per held-out group (``fold``) plus ``accuracy_mean`` / ``accuracy_std``.
-    ``pool`` replaces the run's ``modality.pool`` (``"time"``, ``"segments"``, ``"all"``)."""
-    runs = load_runs(run_dir, encoder=encoder, pool=pool)
+    ``pool`` replaces the run's ``modality.pool`` (``"time"``, ``"segments"``, ``"all"``), ``layers`` the
+    number of the encoders' last representations read (see :func:`~jepa_domains.eval.embed.load_runs`)."""
+    runs = load_runs(run_dir, encoder=encoder, pool=pool, layers=layers)
     run = next(iter(runs.values()))
     source = evaluation_source(source, run.cfg.data.source) or run.adapter.default_dataset
     rows = [{**r, "protocol": "official_split"}

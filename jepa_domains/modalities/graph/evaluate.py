@@ -41,7 +41,7 @@ def fold_config(cfg: RunConfig, fold: int) -> RunConfig:
 def cross_validate_pretraining(cfg: RunConfig, out_dir: str | Path, *, folds: int | None = None,
                                batch_size: int = 64, seed: int = 0, probes: tuple[str, ...] = DEFAULT_PROBES,
                                encoder: str | None = None, verbose: bool = True,
-                               pretrained: str | Path | None = None) -> dict[str, Any]:
+                               pretrained: str | Path | None = None, layers: int | None = None) -> dict[str, Any]:
     """Run the K-fold protocol for the graph run config ``cfg``.
 
     ``modality.pretrain_on`` picks the protocol: ``"fold"`` (strict: each fold pretrains its own
@@ -56,6 +56,8 @@ def cross_validate_pretraining(cfg: RunConfig, out_dir: str | Path, *, folds: in
         probes: probe names every method is scored with.
         encoder: ``"context"``, ``"target"``, ``"both"`` or None (the graph default, context).
         pretrained: an existing ``pretrain_on="all"`` run to probe instead of pretraining one.
+        layers: how many of the encoders' last representations are read (None: the run's
+            ``model.readout_layers``; see :func:`~jepa_domains.eval.embed.load_runs`).
 
     Returns:
         ``{"rows": [{dataset, fold, method, probe, encoder, metric, value, ...}], "summary":
@@ -95,7 +97,7 @@ def cross_validate_pretraining(cfg: RunConfig, out_dir: str | Path, *, folds: in
                 Trainer(fold_config(cfg, fold), run_dir=run_dir).fit()
             seconds["pretrain"] += time.perf_counter() - start
             start = time.perf_counter()
-            runs = load_runs(pretrained or run_dir, encoder=encoder)
+            runs = load_runs(pretrained or run_dir, encoder=encoder, layers=layers)
             run = next(iter(runs.values()))
             embed = lambda model: extract(model, run.adapter, run.options, full, batch_size=batch_size,  # noqa: E731
                                           device="cpu").X
@@ -121,7 +123,7 @@ def cross_validate_pretraining(cfg: RunConfig, out_dir: str | Path, *, folds: in
 
 def classify_cv_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                     folds: int | None = None, probes: tuple[str, ...] = DEFAULT_PROBES, seed: int = 0,
-                    encoder: str | None = None, **_: Any) -> list[dict[str, Any]]:
+                    encoder: str | None = None, layers: int | None = None, **_: Any) -> list[dict[str, Any]]:
     """The K-fold protocol with the config of an existing run: a ``pretrain_on="all"`` run is
     itself probed on every fold; otherwise every fold pretrains its own encoder (the run's fold
     setting replaced) in ``run_dir/cv``. Returns the per-fold ``accuracy`` rows (``fold`` field; paired over
@@ -134,5 +136,6 @@ def classify_cv_run(run_dir: str | Path, *, source: str | None = None, data_root
         cfg.data.data_root = str(data_root)
     transductive = modality_options(get_modality("graph").Config, cfg.modality).pretrain_on == "all"
     result = cross_validate_pretraining(cfg, Path(run_dir) / "cv", folds=folds, probes=tuple(probes), seed=seed,
-                                        encoder=encoder, pretrained=Path(run_dir) if transductive else None)
+                                        encoder=encoder, pretrained=Path(run_dir) if transductive else None,
+                                        layers=layers)
     return result["rows"] + summarise_folds(result["rows"])

@@ -27,9 +27,11 @@ POINT_JEPA_PROBES = ("svm_unscaled", "knn")
 
 def evaluate_run(run_dir: str | Path, *, sources: Sequence[str | None] = (None,),
                  data_root: str | Path | None = None, probes: Sequence[str] = POINT_JEPA_PROBES,
-                 seed: int = 0, encoder: str | None = None) -> list[dict[str, Any]]:
+                 seed: int = 0, encoder: str | None = None, layers: int | None = None) -> list[dict[str, Any]]:
     """Rows ``{dataset, method, probe, encoder, metric, value, ...}`` for every source (``None``:
-    the run's own data), methods ``jepa`` / ``random_init`` / ``features`` (the run's ``modality.descriptor``) / ``chance``."""
-    runs = load_runs(run_dir, encoder=encoder)
+    the run's own data), methods ``jepa`` / ``random_init`` / ``features`` (the run's ``modality.descriptor``) / ``chance``.
+    ``layers``: how many of the encoders' last representations are read (see
+    :func:`~jepa_domains.eval.embed.load_runs`)."""
+    runs = load_runs(run_dir, encoder=encoder, layers=layers)
     return [row for source in sources
             for row in classify_runs(runs, source=source, data_root=data_root, probes=tuple(probes), seed=seed)]

@@ -233,7 +233,8 @@ def minirocket_classify(train: list[np.ndarray], y_train: np.ndarray, test: list
 
 def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                  probes: tuple[str, ...] = ("logistic", "knn"), seed: int = 0, batch_size: int = 64,
-                 encoder: str | None = None, minirocket: bool = False, pool: str | None = None) -> list[dict[str, Any]]:
+                 encoder: str | None = None, minirocket: bool = False, pool: str | None = None,
+                 layers: int | None = None) -> list[dict[str, Any]]:
     """The shared frozen-probe classification protocol
     (as :func:`jepa_domains.eval.protocols.classify_run`: ``jepa``, ``random_init``,
     ``features``, ``chance``) plus MiniRocket on the same split (``minirocket``,
@@ -244,11 +245,12 @@ def classify_run(run_dir: str | Path, *, source: str | None = None, data_root: s
     MiniRocket is its own classifier, not a probe: its row is computed once and repeated in every
     (encoder, probe) group so that each verdict pairs it with the JEPA row test sample by test
     sample. ``pool`` overrides the run's ``modality.pool`` (``"mean"``, ``"segments"`` or ``"max_mean"``) for
-    the JEPA and random-init features alike.
+    the JEPA and random-init features alike, and ``layers`` the number of the encoders' last
+    representations read (see :func:`~jepa_domains.eval.embed.load_runs`).
     """
     from jepa_domains.eval.protocols import labelled_splits, method_embeddings, probe_all, probe_row
 
-    runs = load_runs(run_dir, encoder=encoder, pool=pool)
+    runs = load_runs(run_dir, encoder=encoder, pool=pool, layers=layers)
     splits, labels, name = labelled_splits(next(iter(runs.values())), source, data_root)
     feats = {s: method_embeddings(runs, d, batch_size=batch_size) for s, d in splits.items()}
     rows = probe_all(feats["train"], feats["test"], labels["train"], labels["test"], probes=probes, seed=seed,

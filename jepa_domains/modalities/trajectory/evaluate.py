@@ -147,16 +147,18 @@ def dtw_1nn_accuracy(train: TrackDataset, test: TrackDataset, *, max_points: int
 
 def classify_dtw_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                      probes: tuple[str, ...] = ("logistic", "knn"), seed: int = 0, batch_size: int = 64,
-                     dtw: bool = True, dtw_points: int = 48, encoder: str | None = None) -> list[dict[str, Any]]:
+                     dtw: bool = True, dtw_points: int = 48, encoder: str | None = None,
+                     layers: int | None = None) -> list[dict[str, Any]]:
     """The shared ``classify`` protocol (:func:`jepa_domains.eval.protocols.classify_run`) plus,
     with ``dtw`` (default), 1-NN DTW on the raw points (at most ``dtw_points`` per track) over
     the whole train/test split: rows ``method: "dtw_1nn"``, one per probe and encoder with the
     same value (1-NN needs no probe; the copies let the paired verdicts compare each probe's
-    ``jepa`` with it), ``per_sample`` = 0/1 correctness of every test track."""
+    ``jepa`` with it), ``per_sample`` = 0/1 correctness of every test track. ``layers``: how many
+    of the encoders' last representations are read (see :func:`~jepa_domains.eval.embed.load_runs`)."""
     from jepa_domains.eval.protocols import classify_run
 
     rows = classify_run(run_dir, source=source, data_root=data_root, probes=probes, seed=seed, batch_size=batch_size,
-                        encoder=encoder)
+                        encoder=encoder, layers=layers)
     if not dtw:
         return rows
     run, root, source, _ = _run_encoders(run_dir, source, data_root, encoder)
@@ -228,10 +230,11 @@ def forecast_next_positions(encoders: dict[str, Any], adapter: Any, options: Any
     return rows
 
 
-def _run_encoders(run_dir: str | Path, source: str | None, data_root: str | Path | None, encoder: str | None):
+def _run_encoders(run_dir: str | Path, source: str | None, data_root: str | Path | None, encoder: str | None,
+                  layers: int | None = None):
     """The run, data root, source and ``{name: encoder}`` with ``jepa[context]`` / ``jepa[target]``
-    (those asked for) and ``random_init``."""
-    runs = load_runs(run_dir, encoder=encoder)
+    (those asked for) and ``random_init``, each reading ``layers`` representations (None: the run's)."""
+    runs = load_runs(run_dir, encoder=encoder, layers=layers)
     run = next(iter(runs.values()))
     root = resolve_data_root(data_root or run.cfg.data.data_root)
     source = evaluation_source(source, run.cfg.data.source)
@@ -243,7 +246,7 @@ def _run_encoders(run_dir: str | Path, source: str | None, data_root: str | Path
 def similarity_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                    num_queries: int = 100, num_database: int = 500, rates: tuple[float, ...] = (0.0, 0.1, 0.3, 0.5),
                    kinds: tuple[str, ...] = ("downsample", "distort"), seed: int = 0, split: str = "all",
-                   dedupe: bool = True, encoder: str | None = None) -> list[dict[str, Any]]:
+                   dedupe: bool = True, encoder: str | None = None, layers: int | None = None) -> list[dict[str, Any]]:
     """Self-similarity protocol of a run (``jepa-domains eval RUN --task similarity``) on split
     ``split`` (``all`` by default; ``train`` to choose settings without touching the test part,
     ``test`` to report on it): rows ``{dataset, method, perturbation, rate, encoder, metric:
@@ -252,8 +255,8 @@ def similarity_run(run_dir: str | Path, *, source: str | None = None, data_root:
     database embedded beforehand; ``database_size`` on the row) and, for the encoders,
     ``metric: "dtw_speedup"`` (DTW's query time / the encoder's, same queries and database).
     ``dedupe`` (default) first drops tracks that repeat another's points exactly, counted and
-    named on stderr (:func:`drop_duplicates`)."""
-    run, root, source, encoders = _run_encoders(run_dir, source, data_root, encoder)
+    named on stderr (:func:`drop_duplicates`). ``layers``: as :func:`classify_dtw_run`."""
+    run, root, source, encoders = _run_encoders(run_dir, source, data_root, encoder, layers)
     dataset = run.adapter.load_dataset(run.options, source, split=split, data_root=root,
                                        skip_bad=run.cfg.data.skip_bad)
     if dedupe:
