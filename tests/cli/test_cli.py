@@ -66,6 +66,18 @@ def test_eval_and_embed_both_encoders(trained_timeseries_run, tmp_path):
     assert result.exit_code == 2 and "got 'ema'" in result.output and "Traceback" not in result.output
 
 
+def test_eval_layers_option(trained_timeseries_run, tmp_path):
+    """``--option layers=K`` reaches the protocol; a K the encoder does not have is one line."""
+    target = tmp_path / "rows.json"
+    result = runner.invoke(app, ["eval", str(trained_timeseries_run), "--out", str(target),
+                                 "--option", "probes=[knn]", "--option", "layers=2"])
+    assert result.exit_code == 0, result.output
+    assert {r["method"] for r in json.loads(target.read_text())} >= {"jepa", "random_init"}
+    result = runner.invoke(app, ["eval", str(trained_timeseries_run), "--option", "layers=3"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "layers must lie in [1, depth + 1 = 2]" in result.output
+
+
 def test_user_errors_are_one_line(tmp_path):
     for args, needle in (
         (["train", "nosuchmodality"], "unknown modality 'nosuchmodality'; known: audio"),

@@ -41,3 +41,22 @@ def test_a_modality_without_pooling_choice_refuses_the_override(tmp_path):
     Trainer(cfg, run_dir=tmp_path).fit()
     with pytest.raises(ValueError, match="modality 'trajectory' has no pool option"):
         load_runs(tmp_path, pool="segments")
+
+
+def test_eval_layers_option_widens_the_embeddings_of_jepa_and_random_init_alike(trained_timeseries_run):
+    """``eval --task classify --option layers=2`` reaches the protocol; the JEPA and random-init
+    rows are computed from embeddings of twice the width (the raw-feature row does not change)."""
+    from jepa_domains.eval.protocols import labelled_splits, method_embeddings
+    from jepa_domains.modalities.timeseries.evaluate import classify_run
+
+    def widths(layers):
+        runs = load_runs(trained_timeseries_run, encoder="context", layers=layers)
+        splits, _, _ = labelled_splits(runs["context"], None, None)
+        feats = method_embeddings(runs, splits["test"])["context"]
+        return {m: X.shape[1] for m, X in feats.items()}
+
+    one, two = widths(None), widths(2)
+    assert two["jepa"] == 2 * one["jepa"] and two["random_init"] == 2 * one["random_init"]
+    assert two["features"] == one["features"]
+    rows = classify_run(trained_timeseries_run, probes=("knn",), encoder="context", layers=2)
+    assert {r["method"] for r in rows} >= {"jepa", "random_init", "features"}
