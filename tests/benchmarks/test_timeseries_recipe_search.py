@@ -50,6 +50,20 @@ def test_recipe_search_scores_the_target_encoder_on_request(trained_timeseries_r
         search["search"](trained_timeseries_run, encoder="student")
 
 
+def test_recipe_search_reads_k_representations_of_both_encoders(trained_timeseries_run):
+    search = runpy.run_path(str(SCRIPT))
+    g = search["search"].__globals__
+    real, widths = g["extract"], []
+    g["extract"] = lambda encoder, *a, **k: widths.append((encoder.readout_layers, real(encoder, *a, **k).X.shape[1])) \
+        or real(encoder, *a, **k)
+    one = search["search"](trained_timeseries_run, pools=("mean",), folds=3)
+    two = search["search"](trained_timeseries_run, pools=("mean",), folds=3, layers=2)
+    assert (one["layers"], two["layers"]) == (1, 2)
+    # the JEPA encoder and its random-init twin alike: twice the width at K = 2
+    assert [w for _, w in widths[2:]] == [2 * w for _, w in widths[:2]] and {k for k, _ in widths[2:]} == {2}
+    assert one["cv"]["mean"]["features"] == two["cv"]["mean"]["features"]
+
+
 def test_recipe_search_refuses_the_test_split(trained_timeseries_run):
     search = runpy.run_path(str(SCRIPT))
     run = search["load_runs"](trained_timeseries_run, encoder="context")["context"]
