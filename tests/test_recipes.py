@@ -113,3 +113,19 @@ def test_bench_entry_pretrains_on_its_pretrain_on_sources_and_evaluates_its_data
         parse_suite({"name": "s", "entries": [{k: v for k, v in entry.items() if k != "dataset"}]})
     with pytest.raises(SuiteError, match="'data.source' is set by the harness"):
         parse_suite({"name": "s", "entries": [{**entry, "pretrain": {"data.source": "ACSF1"}}]})
+
+
+def test_graph_readout_variants_reuse_the_recipes_entrys_pretraining():
+    """graph-enzymes-K2..K5 (graph section 11) read the recipes entry's runs again: the same run
+    config, hence the same hashed run folder in one --out, and only the readout option differs."""
+    from jepa_domains.benchmarks.harness import store
+
+    known = set(list_modalities())
+    base = next(e for e in load_suite("recipes", known_modalities=known).entries if e.name == "graph-enzymes")
+    variants = {e.name: e for e in load_suite("graph-variants", known_modalities=known).entries}
+    base_hash = store.config_hash(entry_config(base, seed=1, data_root=None))
+    for k in (2, 3, 4, 5):
+        entry = variants[f"graph-enzymes-K{k}"]
+        assert store.config_hash(entry_config(entry, seed=1, data_root=None)) == base_hash
+        assert [t.options for t in entry.tasks] == [{**base.tasks[0].options, "layers": k}]
+        assert entry_config(entry, seed=1, data_root=None).model.depth + 1 >= k
