@@ -3,6 +3,7 @@
 import pytest
 import yaml
 
+from jepa_domains.benchmarks.harness import store
 from jepa_domains.benchmarks.harness.runner import entry_config
 from jepa_domains.benchmarks.harness.schema import SuiteError, load_suite, parse_suite
 from jepa_domains.recipes import RECIPES_DIR, config_file, list_recipes
@@ -118,8 +119,6 @@ def test_bench_entry_pretrains_on_its_pretrain_on_sources_and_evaluates_its_data
 def test_graph_readout_variants_reuse_the_recipes_entrys_pretraining():
     """graph-enzymes-K2..K5 (graph section 11) read the recipes entry's runs again: the same run
     config, hence the same hashed run folder in one --out, and only the readout option differs."""
-    from jepa_domains.benchmarks.harness import store
-
     known = set(list_modalities())
     base = next(e for e in load_suite("recipes", known_modalities=known).entries if e.name == "graph-enzymes")
     variants = {e.name: e for e in load_suite("graph-variants", known_modalities=known).entries}
