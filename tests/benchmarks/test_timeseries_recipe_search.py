@@ -5,6 +5,7 @@ import runpy
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -90,3 +91,29 @@ def test_recipe_search_scores_a_modality_without_a_pool_option(tmp_path, monkeyp
     record = search["search"](out, folds=3)
     assert set(record["cv"]) == {"own"} and set(record["cv"]["own"]) == {"jepa", "random_init", "features"}
     assert all(len(s["scores"]) == 3 for s in record["cv"]["own"].values())
+
+
+def test_recipe_search_averages_several_partitions(trained_timeseries_run, tmp_path, monkeypatch, capsys):
+    search = runpy.run_path(str(SCRIPT))
+    one = search["search"](trained_timeseries_run, pools=("mean",), folds=3, seeds=(1,))
+    three = search["search"](trained_timeseries_run, pools=("mean",), folds=3, seeds=(0, 1, 2))
+    for method in ("jepa", "random_init", "features"):
+        single, repeated = one["cv"]["mean"][method], three["cv"]["mean"][method]
+        assert len(single["partitions"]) == 1 and len(single["scores"]) == 3
+        assert len(repeated["partitions"]) == 3 and len(repeated["scores"]) == 9
+        # the same embeddings: partition 1 of the repeated search is the single search on seed 1
+        assert repeated["partitions"][1] == pytest.approx(single["accuracy_mean"])
+        assert repeated["scores"][3:6] == single["scores"]
+        assert repeated["accuracy_mean"] == pytest.approx(np.mean(repeated["partitions"]))
+    with pytest.raises(ValueError, match="distinct partition seeds"):
+        search["search"](trained_timeseries_run, pools=("mean",), folds=3, seeds=(0, 0))
+    with pytest.raises(ValueError, match="distinct partition seeds"):
+        search["search"](trained_timeseries_run, pools=("mean",), folds=3, seeds=())
+    log = tmp_path / "search.jsonl"
+    monkeypatch.setattr(sys, "argv", ["timeseries_recipe_search.py", str(trained_timeseries_run), "--folds", "3",
+                                      "--seeds", "0", "1", "--log", str(log)])
+    runpy.run_path(str(SCRIPT), run_name="__main__")
+    record = json.loads(log.read_text().splitlines()[-1])
+    assert record["seeds"] == [0, 1] and all(len(s["partitions"]) == 2 for s in record["cv"]["mean"].values())
+    out = capsys.readouterr().out
+    assert "3-fold CV x 2 partitions (seeds 0 1)" in out and out.count(" / ") == 3
