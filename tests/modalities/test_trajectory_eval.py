@@ -120,7 +120,13 @@ def test_quick_training_end_to_end_then_frozen_protocols(tmp_path):
     assert len(dtw) == 1 and dtw[0]["probe"] == "logistic" and len(dtw[0]["per_sample"]) == len(jepa[0]["per_sample"])
     # 4 movement models, chance 0.25: DTW on raw positions reads little of them (0.39 here), but more than chance
     assert dtw[0]["value"] == pytest.approx(np.mean(dtw[0]["per_sample"])) and dtw[0]["value"] > 0.3
-    assert {r["method"] for r in cls} >= {"jepa", "random_init", "features", "dtw_1nn", "chance"}
+    assert {r["method"] for r in cls} >= {"jepa", "random_init", "features", "features_no_sampling", "dtw_1nn", "chance"}
+    # the per-track features without the recording's sampling statistics, probed on the same split
+    free = [r for r in cls if r["method"] == "features_no_sampling"]
+    assert len(free) == 1 and free[0]["probe"] == "logistic" and len(free[0]["per_sample"]) == len(jepa[0]["per_sample"])
+    assert free[0]["value"] == pytest.approx(np.mean(free[0]["per_sample"]))
+    only_probes = protocols["classify"](out, probes=("logistic",), dtw=False, sampling_free=False)
+    assert {r["method"] for r in only_probes} == {"jepa", "random_init", "features", "chance"}
 
 
 def test_cli_reports_bad_track_file_clearly(tmp_path):
@@ -129,3 +135,20 @@ def test_cli_reports_bad_track_file_clearly(tmp_path):
     result = CliRunner().invoke(app, ["train", "trajectory", "--data", str(path), "--quick", "--out",
                                       str(tmp_path / "r"), "--set", "train.progress=false"])
     assert result.exit_code == 2 and "track 'B'" in result.output and "1 point" in result.output
+
+
+def test_sampling_free_features_drop_what_reads_the_recording():
+    from jepa_domains.modalities.trajectory.features import FEATURE_NAMES, SAMPLING_FEATURES, features_matrix
+
+    rng = np.random.default_rng(0)
+    xy = np.cumsum(rng.normal(size=(41, 2)), axis=0)
+    dense = Track(t=np.arange(41.0), xy=xy, id="dense")
+    sparse = Track(t=np.arange(0.0, 41.0, 2.0), xy=xy[::2], id="sparse")   # the same path, every other fix
+    full, free = features_matrix([dense, sparse]), features_matrix([dense, sparse], sampling=False)
+    assert full.shape == (2, len(FEATURE_NAMES)) and free.shape == (2, len(FEATURE_NAMES) - len(SAMPLING_FEATURES))
+    names = [n for n in FEATURE_NAMES if n not in SAMPLING_FEATURES]
+    assert np.array_equal(free, full[:, [FEATURE_NAMES.index(n) for n in names]])
+    # what tells the two recordings apart is in the sampling statistics: point count and time gap
+    gap = FEATURE_NAMES.index("gap_mean")
+    assert full[1, gap] == pytest.approx(2 * full[0, gap])
+    assert free[0, names.index("log_duration")] == pytest.approx(free[1, names.index("log_duration")])

@@ -23,6 +23,7 @@ from jepa_domains.eval.protocols import label_encoders
 from jepa_domains.eval.similarity import pairwise_euclidean, twin_ranks
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.modalities.trajectory.distances import distance_matrix, downsample_points
+from jepa_domains.modalities.trajectory.features import features_matrix
 
 PERTURBATIONS = ("downsample", "distort")
 
@@ -147,31 +148,47 @@ def dtw_1nn_accuracy(train: TrackDataset, test: TrackDataset, *, max_points: int
 
 def classify_dtw_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                      probes: tuple[str, ...] = ("logistic", "knn"), seed: int = 0, batch_size: int = 64,
-                     dtw: bool = True, dtw_points: int = 48, encoder: str | None = None,
+                     dtw: bool = True, dtw_points: int = 48, sampling_free: bool = True, encoder: str | None = None,
                      layers: int | None = None) -> list[dict[str, Any]]:
-    """The shared ``classify`` protocol (:func:`jepa_domains.eval.protocols.classify_run`) plus,
-    with ``dtw`` (default), 1-NN DTW on the raw points (at most ``dtw_points`` per track) over
-    the whole train/test split: rows ``method: "dtw_1nn"``, one per probe and encoder with the
-    same value (1-NN needs no probe; the copies let the paired verdicts compare each probe's
-    ``jepa`` with it), ``per_sample`` = 0/1 correctness of every test track. ``layers``: how many
-    of the encoders' last representations are read (see :func:`~jepa_domains.eval.embed.load_runs`)."""
-    from jepa_domains.eval.protocols import classify_run
+    """The shared ``classify`` protocol (:func:`jepa_domains.eval.protocols.classify_run`) plus
+    two classical rows on the same train/test split:
+
+    - with ``dtw`` (default), 1-NN DTW on the raw points (at most ``dtw_points`` per track):
+      rows ``method: "dtw_1nn"``, one per probe and encoder with the same value (1-NN needs no
+      probe; the copies let the paired verdicts compare each probe's ``jepa`` with it);
+    - with ``sampling_free`` (default), the per-track features without the
+      :data:`~jepa_domains.modalities.trajectory.features.SAMPLING_FEATURES` (point count and
+      time-gap statistics, which read how a track was recorded, not how it moved) under each
+      probe: rows ``method: "features_no_sampling"``, one per probe and encoder.
+
+    ``per_sample`` = 0/1 correctness of every test track. ``layers``: how many of the encoders'
+    last representations are read (see :func:`~jepa_domains.eval.embed.load_runs`)."""
+    from jepa_domains.eval.probes import get_probe
+    from jepa_domains.eval.protocols import classify_run, probe_row
 
     rows = classify_run(run_dir, source=source, data_root=data_root, probes=probes, seed=seed, batch_size=batch_size,
                         encoder=encoder, layers=layers)
-    if not dtw:
+    if not (dtw or sampling_free):
         return rows
     run, root, source, _ = _run_encoders(run_dir, source, data_root, encoder)
     train, test = (run.adapter.load_dataset(run.options, source, split=s, data_root=root, skip_bad=run.cfg.data.skip_bad)
                    for s in ("train", "test"))
-    a = [downsample_points(tr.xy, dtw_points) for tr in test.tracks]
-    b = [downsample_points(tr.xy, dtw_points) for tr in train.tracks]
-    correct = (train.labels[distance_matrix(a, b, "dtw").argmin(1)] == test.labels).astype(int)
     keys = list(dict.fromkeys((r["probe"], r["encoder"]) for r in rows if r["method"] == "jepa"))
     name = rows[0]["dataset"] if rows else (source or run.adapter.default_dataset)
-    return rows + [{"dataset": name, "method": "dtw_1nn", "probe": probe, "encoder": which, "metric": "accuracy",
-                    "value": float(correct.mean()), "chosen": f"1-NN DTW, {dtw_points} points",
-                    "per_sample": correct.tolist()} for probe, which in keys]
+    if sampling_free:
+        X_train, X_test = (features_matrix(d.tracks, sampling=False).astype(np.float32) for d in (train, test))
+        scores = {probe: get_probe(probe)(X_train, train.labels, X_test, test.labels, seed=seed)
+                  for probe in dict.fromkeys(p for p, _ in keys)}
+        rows += [probe_row(scores[probe], dataset=name, method="features_no_sampling", probe=probe, encoder=which)
+                 for probe, which in keys]
+    if dtw:
+        a = [downsample_points(tr.xy, dtw_points) for tr in test.tracks]
+        b = [downsample_points(tr.xy, dtw_points) for tr in train.tracks]
+        correct = (train.labels[distance_matrix(a, b, "dtw").argmin(1)] == test.labels).astype(int)
+        rows += [{"dataset": name, "method": "dtw_1nn", "probe": probe, "encoder": which, "metric": "accuracy",
+                  "value": float(correct.mean()), "chosen": f"1-NN DTW, {dtw_points} points",
+                  "per_sample": correct.tolist()} for probe, which in keys]
+    return rows
 
 
 def forecast_windows(dataset: TrackDataset, *, history: int = 32, horizon: int = 5,

@@ -14,6 +14,10 @@ FEATURE_NAMES = (
     "speed_mean", "speed_std", "speed_p10", "speed_p50", "speed_p90", "turn_abs_mean", "turn_abs_std",
     "log_extent_x", "log_extent_y", "gap_mean", "gap_std", "stop_fraction",
 )
+SAMPLING_FEATURES = ("log_points", "gap_mean", "gap_std")
+"""The features that read how the track was *recorded* (how many fixes, how far apart in time)
+rather than how it moved: on Go!Track ``gap_mean`` alone tells cars from buses (the two were
+recorded every ~6 s and ~13 s), which no encoder built to be invariant to re-sampling can see."""
 
 
 def track_features(track: Track) -> np.ndarray:
@@ -38,9 +42,11 @@ def track_features(track: Track) -> np.ndarray:
     ])
 
 
-def features_matrix(tracks: Sequence[Track]) -> np.ndarray:
-    """``[n, F]`` features of every track."""
-    return np.stack([track_features(tr) for tr in tracks])
+def features_matrix(tracks: Sequence[Track], *, sampling: bool = True) -> np.ndarray:
+    """``[n, F]`` features of every track (``F = len(FEATURE_NAMES)``), or without the
+    :data:`SAMPLING_FEATURES` (``sampling=False``: ``F = len(FEATURE_NAMES) - 3``)."""
+    X = np.stack([track_features(tr) for tr in tracks])
+    return X if sampling else X[:, [i for i, n in enumerate(FEATURE_NAMES) if n not in SAMPLING_FEATURES]]
 
 
 def data_scales(tracks: Sequence[Track], *, cells_per_track: float, limit: int = 2000) -> dict[str, float]:
