@@ -12,6 +12,7 @@ from jepa_domains.modalities.trajectory.collate import (
     collate_tracks,
     geometry_features,
     motion_features,
+    window_bounds,
 )
 from jepa_domains.modalities.trajectory.evaluate import similarity_search
 
@@ -198,3 +199,52 @@ def test_context_only_augmentation_pairs_a_perturbed_batch_with_its_clean_target
     assert collate_tracks(tracks, generators=None, aug_view="context", **common).target_view is None
     with pytest.raises(ValueError, match="aug_view='context' needs resample='arclength'"):
         collate_tracks(tracks, generators=gens(), aug_view="context", **{**common, "resample": "index"})
+
+
+def waiting_line(n=401, wait=600.0, at=200):
+    """A straight track at 10 m/s recorded every 2 s, with no fix for ``wait`` seconds between
+    fixes ``at`` and ``at + 1`` (a stop the logger did not record)."""
+    t = 2.0 * np.arange(n)
+    t[at + 1:] += wait
+    x = 20.0 * np.arange(n, dtype=np.float64)
+    return Track(t=t, xy=np.stack([x, np.zeros(n)], 1), label=0, id="waiting")
+
+
+def test_window_bounds_centre_on_the_own_segment_and_stay_inside_the_track():
+    lo, hi = window_bounds(6, 1)
+    assert lo.tolist() == hi.tolist() == [1, 2, 3, 4, 5]
+    lo, hi = window_bounds(6, 3)
+    assert lo.tolist() == [1, 1, 2, 3, 3] and hi.tolist() == [3, 3, 4, 5, 5]
+    lo, hi = window_bounds(4, 8)  # fewer segments than the window: all of them
+    assert lo.tolist() == [1, 1, 1] and hi.tolist() == [3, 3, 3]
+    with pytest.raises(ValueError, match="time_window must be >= 1"):
+        window_bounds(6, 0)
+
+
+def test_time_window_one_is_the_segment_before_each_point_and_constant_motion_ignores_the_window():
+    tr = spiral(n=41)
+    f1 = motion_features(tr.t, tr.xy, speed_scale=2.0, gap_scale=3.0)
+    dist = np.hypot(*np.diff(tr.xy, axis=0).T)
+    np.testing.assert_allclose(f1[1:, 0], np.log1p(np.diff(tr.t) / 3.0))
+    np.testing.assert_allclose(f1[1:, 1], np.log1p(dist / np.diff(tr.t) / 2.0))
+    np.testing.assert_array_equal(f1, motion_features(tr.t, tr.xy, speed_scale=2.0, gap_scale=3.0, time_window=1))
+    line = waiting_line(wait=0.0)
+    f8 = motion_features(line.t, line.xy, speed_scale=1.0, gap_scale=1.0, time_window=8)
+    np.testing.assert_allclose(f8[1:, :2], motion_features(line.t, line.xy, speed_scale=1.0, gap_scale=1.0)[1:, :2])
+    # the angles never depend on the window
+    np.testing.assert_array_equal(motion_features(tr.t, tr.xy, speed_scale=2.0, gap_scale=3.0, time_window=5)[:, 2:],
+                                  f1[:, 2:])
+
+
+def test_a_wait_between_fixes_moves_windowed_time_features_less_under_downsampling():
+    tr = waiting_line()
+    diffs = {}
+    for w in (1, 16):
+        tokens = [motion_features(*arclength_resample(x.t, x.xy, 64), speed_scale=10.0, gap_scale=2.0, time_window=w)
+                  for x in (every_other(tr, 0), random_drop(every_other(tr, 1), 0.5, seed=3))]
+        diffs[w] = np.abs(tokens[0][:, :2] - tokens[1][:, :2]).sum()
+    # the wait is spread over the path between the fixes either side of it, which down-sampling
+    # widens: one segment's time moves a lot, the time over 16 segments barely
+    assert diffs[16] < 0.5 * diffs[1]
+    with pytest.raises(ValueError, match="time_window must be >= 1 segment, got 0"):
+        collate_tracks([tr], max_points=8, speed_scale=1.0, gap_scale=1.0, generators=None, time_window=0)

@@ -71,6 +71,10 @@ class TrajectoryConfig:
                                         # (its centroid), not a shape made of GPS jitter
     min_step: float = 0.0               # >0: drop points closer than this many cells to the previous kept
                                         # one (stops inside a track stop adding jitter path length)
+    time_window: int = 1                # motion inputs: each token's time gap and speed over this many
+                                        # segments around it (a wait between two fixes is spread over
+                                        # whatever path the kept fixes span; the time over a longer
+                                        # stretch does not depend on that)
 
 
 @register_modality("trajectory")
@@ -113,7 +117,8 @@ class TrajectoryAdapter(ModalityAdapter):
                               gap_scale=cfg.gap_scale or 1.0, generators=generators, inputs=cfg.inputs,
                               resample=cfg.resample, cell_size=cfg.cell_size or 1.0,
                               aug_downsample=cfg.aug_downsample, aug_distort=cfg.aug_distort,
-                              still_length=cfg.still_length, min_step=cfg.min_step, aug_view=cfg.aug_view)
+                              still_length=cfg.still_length, min_step=cfg.min_step, aug_view=cfg.aug_view,
+                              time_window=cfg.time_window)
 
     def datasets(self) -> dict[str, str]:
         return dict(DATASETS)

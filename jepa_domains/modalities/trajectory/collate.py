@@ -38,11 +38,28 @@ class TrajectoryBatch(Batch):
     t: torch.Tensor = None  # type: ignore[assignment]
 
 
-def motion_features(t: np.ndarray, xy: np.ndarray, *, speed_scale: float, gap_scale: float) -> np.ndarray:
+def window_bounds(n: int, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and last segment ``([n-1], [n-1])`` of the ``window`` consecutive segments around
+    each point ``1..n-1`` of a track of ``n`` points (segment ``j`` joins points ``j-1`` and
+    ``j``): centred on the point's own segment, shifted inside the track at its ends, all
+    ``n-1`` segments when the track has fewer than ``window``. ``window=1``: the point's own."""
+    if window < 1:
+        raise ValueError(f"time_window must be >= 1 segment, got {window}")
+    own = np.arange(1, n)
+    lo = np.clip(own - (window - 1) // 2, 1, max(1, n - window))
+    hi = np.minimum(lo + window - 1, n - 1)
+    return lo, hi
+
+
+def motion_features(t: np.ndarray, xy: np.ndarray, *, speed_scale: float, gap_scale: float,
+                    time_window: int = 1) -> np.ndarray:
     """Per-point features ``[n, 6]`` of a track with ``t [n]`` and ``xy [n, 2]``.
 
     The first point has zero gap and speed; a point that does not move has no heading (sin and
-    cos both 0) so that GPS jitter at a stop does not produce random angles.
+    cos both 0) so that GPS jitter at a stop does not produce random angles. ``time_window`` > 1:
+    a point's time gap and speed are those of the ``time_window`` segments around it
+    (:func:`window_bounds`: their mean gap, and their path over their time) — where inside a
+    stretch of path a wait fell changes with every re-sampling, the time spent on it does not.
     """
     n = len(t)
     out = np.zeros((n, NUM_MOTION_FEATURES), dtype=np.float64)
@@ -50,8 +67,10 @@ def motion_features(t: np.ndarray, xy: np.ndarray, *, speed_scale: float, gap_sc
         return out
     step = np.diff(xy, axis=0)                                  # [n-1, 2]
     dist = np.hypot(step[:, 0], step[:, 1])
-    dt = np.diff(t)
-    speed = dist / np.maximum(dt, 1e-9)
+    lo, hi = window_bounds(n, time_window)
+    s = np.concatenate([[0.0], np.cumsum(dist)])                # path length at each point
+    dt = (t[hi] - t[lo - 1]) / (hi - lo + 1)                    # mean gap of the window
+    speed = (s[hi] - s[lo - 1]) / np.maximum(t[hi] - t[lo - 1], 1e-9)
     moving = dist > 1e-9
     heading = np.arctan2(step[:, 1], step[:, 0])
     turn = np.zeros(n - 1)
@@ -176,7 +195,8 @@ def choose_points(n: int, max_points: int, generator: torch.Generator | None) ->
 def collate_tracks(samples: Sequence[Track], *, max_points: int, speed_scale: float, gap_scale: float,
                    generators: Sequence[torch.Generator] | None, inputs: str = "motion", resample: str = "index",
                    cell_size: float = 1.0, aug_downsample: float = 0.0, aug_distort: float = 0.0,
-                   still_length: float = 0.0, min_step: float = 0.0, aug_view: str = "sample") -> TrajectoryBatch:
+                   still_length: float = 0.0, min_step: float = 0.0, aug_view: str = "sample",
+                   time_window: int = 1) -> TrajectoryBatch:
     """Pad tracks to the longest (at most ``max_points``) of the batch.
 
     ``resample="index"`` keeps at most ``max_points`` of the recorded points (evenly spaced at
@@ -191,7 +211,8 @@ def collate_tracks(samples: Sequence[Track], *, max_points: int, speed_scale: fl
     ``still_length`` > 0: a track whose path is shorter than ``still_length * cell_size`` (GPS
     jitter of a device that does not move) becomes a stop at its centroid (:func:`as_stop`).
     ``min_step`` > 0: points closer than ``min_step * cell_size`` to the previous kept point are
-    dropped first (:func:`thin_track`).
+    dropped first (:func:`thin_track`). ``time_window``: segments each motion token's time gap
+    and speed are read over (:func:`motion_features`; ``inputs="motion"`` only).
     """
     if not samples:
         raise ValueError("cannot collate an empty list of tracks")
@@ -203,8 +224,11 @@ def collate_tracks(samples: Sequence[Track], *, max_points: int, speed_scale: fl
         raise ValueError(f"unknown trajectory aug_view {aug_view!r}; known: {', '.join(AUG_VIEWS)}")
     if aug_view == "context" and resample != "arclength":
         raise ValueError("aug_view='context' needs resample='arclength' (both views must give the same tokens)")
+    if time_window < 1:
+        raise ValueError(f"time_window must be >= 1 segment, got {time_window}")
     common = dict(max_points=max_points, speed_scale=speed_scale, gap_scale=gap_scale, inputs=inputs,
-                  resample=resample, cell_size=cell_size, still_length=still_length, min_step=min_step)
+                  resample=resample, cell_size=cell_size, still_length=still_length, min_step=min_step,
+                  time_window=time_window)
     if aug_view == "context" and generators is not None and (aug_downsample > 0 or aug_distort > 0):
         perturbed = collate_tracks(samples, generators=generators, aug_downsample=aug_downsample,
                                    aug_distort=aug_distort, **common)
@@ -235,7 +259,8 @@ def collate_tracks(samples: Sequence[Track], *, max_points: int, speed_scale: fl
     for i, (t, p) in enumerate(picked):
         k = len(t)
         xy[i, :k], times[i, :k], lengths[i] = p, t - t[0], k
-        feats[i, :k] = (motion_features(t, p, speed_scale=speed_scale, gap_scale=gap_scale) if inputs == "motion"
+        feats[i, :k] = (motion_features(t, p, speed_scale=speed_scale, gap_scale=gap_scale, time_window=time_window)
+                        if inputs == "motion"
                         else geometry_features(p, cell_size=cell_size))
     if not (np.isfinite(xy).all() and np.isfinite(feats).all()):
         bad = [samples[i].id for i in range(b) if not (np.isfinite(xy[i]).all() and np.isfinite(feats[i]).all())]
