@@ -69,8 +69,10 @@ def motion_features(t: np.ndarray, xy: np.ndarray, *, speed_scale: float, gap_sc
     dist = np.hypot(step[:, 0], step[:, 1])
     lo, hi = window_bounds(n, time_window)
     s = np.concatenate([[0.0], np.cumsum(dist)])                # path length at each point
-    dt = (t[hi] - t[lo - 1]) / (hi - lo + 1)                    # mean gap of the window
-    speed = (s[hi] - s[lo - 1]) / np.maximum(t[hi] - t[lo - 1], 1e-9)
+    span = t[hi] - t[lo - 1]
+    dt = span / (hi - lo + 1)                                   # mean gap of the window
+    path = dist if time_window == 1 else s[hi] - s[lo - 1]      # (exactly the step when w = 1)
+    speed = path / np.maximum(span, 1e-9)
     moving = dist > 1e-9
     heading = np.arctan2(step[:, 1], step[:, 0])
     turn = np.zeros(n - 1)
