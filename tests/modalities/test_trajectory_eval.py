@@ -5,12 +5,13 @@ from typer.testing import CliRunner
 from jepa_domains.cli.app import app
 from jepa_domains.data.trajectory_synthetic import synthetic_tracks
 from jepa_domains.data.trajectory_track import Track, TrackDataset
-from jepa_domains.eval.embed import load_run, random_encoder
+from jepa_domains.eval.embed import extract, load_run, random_encoder
 from jepa_domains.modalities.trajectory.distances import distance_matrix, paired_distances
 from jepa_domains.modalities.trajectory.evaluate import (
     dtw_1nn_accuracy,
     forecast_next_positions,
     forecast_windows,
+    _run_encoders,
     similarity_search,
     twin_sets,
 )
@@ -127,6 +128,19 @@ def test_quick_training_end_to_end_then_frozen_protocols(tmp_path):
     assert free[0]["value"] == pytest.approx(np.mean(free[0]["per_sample"]))
     only_probes = protocols["classify"](out, probes=("logistic",), dtw=False, sampling_free=False)
     assert {r["method"] for r in only_probes} == {"jepa", "random_init", "features", "chance"}
+    # pool=segments at evaluation: every encoder (pretrained and random-init) embeds 4 path parts
+    run_s, _, _, encs = _run_encoders(out, None, None, None, pool="segments")
+    assert run_s.options.pool == "segments" and run.options.pool == "mean"
+    dim = run.cfg.model.dim
+    for enc in encs.values():
+        assert extract(enc, run_s.adapter, run_s.options, small).X.shape == (40, 4 * dim)
+    seg = protocols["similarity"](out, num_queries=8, num_database=30, rates=(0.0,), kinds=("downsample",),
+                                  pool="segments")
+    assert all(1.0 <= r["value"] <= 30.0 for r in seg if r["metric"] == "mean_rank")
+    seg_cls = protocols["classify"](out, probes=("logistic",), dtw=False, sampling_free=False, pool="segments")
+    assert {r["method"] for r in seg_cls} == {"jepa", "random_init", "features", "chance"}
+    with pytest.raises(ValueError, match="modality.pool must be one of 'mean', 'segments'"):
+        protocols["similarity"](out, num_queries=8, num_database=30, rates=(0.0,), pool="max")
 
 
 def test_cli_reports_bad_track_file_clearly(tmp_path):

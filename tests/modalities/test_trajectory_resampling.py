@@ -248,3 +248,26 @@ def test_a_wait_between_fixes_moves_windowed_time_features_less_under_downsampli
     assert diffs[16] < 0.5 * diffs[1]
     with pytest.raises(ValueError, match="time_window must be >= 1 segment, got 0"):
         collate_tracks([tr], max_points=8, speed_scale=1.0, gap_scale=1.0, generators=None, time_window=0)
+
+
+def test_segment_pooling_keeps_the_order_along_the_path_and_mean_is_the_default():
+    from jepa_domains.modalities.trajectory.adapter import TrajectoryAdapter, TrajectoryConfig
+
+    adapter = TrajectoryAdapter()
+    latents = torch.arange(8, dtype=torch.float32).reshape(1, 8, 1).repeat(2, 1, 1)  # [2, 8, 1]
+    latents[1] = latents[1].flip(0)                                                     # the same tokens, reversed
+    pad = torch.zeros(2, 8, dtype=torch.bool)
+    batch = collate_tracks([spiral(), spiral()], max_points=8, speed_scale=1.0, gap_scale=1.0, generators=None)
+    assert batch.layout.rows_per_sample == 1
+    mean = adapter.pool(TrajectoryConfig(), latents, pad, batch)
+    assert mean.shape == (2, 1) and torch.equal(mean[0], mean[1])                      # a bag: order lost
+    seg = adapter.pool(TrajectoryConfig(pool="segments"), latents, pad, batch)
+    assert seg.shape == (2, 4)
+    assert seg[0].tolist() == [0.5, 2.5, 4.5, 6.5] and seg[1].tolist() == [6.5, 4.5, 2.5, 0.5]
+    # padding is ignored: a track with 4 valid tokens pools one token per part
+    pad[0, 4:] = True
+    assert adapter.pool(TrajectoryConfig(pool="segments"), latents, pad, batch)[0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="modality.pool must be one of 'mean', 'segments'"):
+        TrajectoryConfig(pool="max")
+    with pytest.raises(ValueError, match="pool_segments >= 1"):
+        TrajectoryConfig(pool="segments", pool_segments=0)

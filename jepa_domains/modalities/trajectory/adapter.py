@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from torch import Tensor
 
 from jepa_domains.core import SpanMasker
 from jepa_domains.data.trajectory_readers import read_gotrack, read_mat_raw, read_table_file, read_ts_file, read_uea
 from jepa_domains.data.trajectory_synthetic import synthetic_tracks
 from jepa_domains.data.trajectory_track import TrackDataset, resample_track, split_track
-from jepa_domains.modalities.base import ModalityAdapter
+from jepa_domains.modalities.base import ModalityAdapter, mean_pool, segment_pool
 from jepa_domains.modalities.trajectory.collate import NUM_MOTION_FEATURES, collate_tracks
 from jepa_domains.modalities.trajectory.features import data_scales, features_matrix
 from jepa_domains.modalities.trajectory.tokenizer import TrajectoryTokenizer
@@ -27,6 +28,7 @@ DATASETS = {
     "pendigits": "UEA PenDigits pen trajectories, 10 classes, 8 points each, 7494/3498",
     "libras": "UEA Libras hand trajectories, 15 classes, 45 points each, 180/180",
 }
+POOLS = ("mean", "segments")
 _FOLDERS = {"gotrack": "trajectories/gotrack", "animals": "trajectories/mat_raw/Animals",
             "vehicles": "trajectories/mat_raw/Vehicles", "pendigits": "trajectories/uea/PenDigits",
             "libras": "trajectories/uea/Libras"}
@@ -75,6 +77,16 @@ class TrajectoryConfig:
                                         # segments around it (a wait between two fixes is spread over
                                         # whatever path the kept fixes span; the time over a longer
                                         # stretch does not depend on that)
+    # evaluation: how token latents become one embedding
+    pool: str = "mean"                  # mean: over all tokens | segments: means over pool_segments equal,
+                                        # consecutive parts, concatenated (with resample=arclength: the same
+                                        # stretches of path on every track, so the order survives)
+    pool_segments: int = 4
+
+    def __post_init__(self) -> None:
+        if self.pool not in POOLS or self.pool_segments < 1:
+            raise ValueError(f"modality.pool must be one of {', '.join(map(repr, POOLS))} (pool_segments >= 1), got "
+                             f"{self.pool!r}, {self.pool_segments!r}")
 
 
 @register_modality("trajectory")
@@ -151,6 +163,15 @@ class TrajectoryAdapter(ModalityAdapter):
         return dataclasses.replace(cfg, **updates)
 
     # --- evaluation ---------------------------------------------------------------------
+    def pool(self, cfg: TrajectoryConfig, latents: Tensor, pad: Tensor, batch) -> Tensor:
+        """``[B, N, D]`` token latents -> ``[B, D]`` (``pool="mean"``: over the valid tokens) or
+        ``[B, K * D]`` (``"segments"``: masked means over ``K = pool_segments`` equal, consecutive
+        parts of each track's valid tokens, concatenated in path order)."""
+        if cfg.pool == "mean":
+            return mean_pool(latents, pad, batch.layout.rows_per_sample)
+        rows = segment_pool(latents, pad, cfg.pool_segments).flatten(1)                      # [R, K * D]
+        return rows.reshape(-1, batch.layout.rows_per_sample * rows.shape[1])
+
     def protocols(self) -> dict[str, Any]:
         """The shared train/test probe plus 1-NN DTW, T-JEPA's self-similarity search and next-positions
         forecasting."""

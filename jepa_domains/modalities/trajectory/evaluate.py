@@ -149,7 +149,7 @@ def dtw_1nn_accuracy(train: TrackDataset, test: TrackDataset, *, max_points: int
 def classify_dtw_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                      probes: tuple[str, ...] = ("logistic", "knn"), seed: int = 0, batch_size: int = 64,
                      dtw: bool = True, dtw_points: int = 48, sampling_free: bool = True, encoder: str | None = None,
-                     layers: int | None = None) -> list[dict[str, Any]]:
+                     layers: int | None = None, pool: str | None = None) -> list[dict[str, Any]]:
     """The shared ``classify`` protocol (:func:`jepa_domains.eval.protocols.classify_run`) plus
     two classical rows on the same train/test split:
 
@@ -162,12 +162,13 @@ def classify_dtw_run(run_dir: str | Path, *, source: str | None = None, data_roo
       probe: rows ``method: "features_no_sampling"``, one per probe and encoder.
 
     ``per_sample`` = 0/1 correctness of every test track. ``layers``: how many of the encoders'
-    last representations are read (see :func:`~jepa_domains.eval.embed.load_runs`)."""
+    last representations are read; ``pool``: replaces the run's ``modality.pool`` (see
+    :func:`~jepa_domains.eval.embed.load_runs`)."""
     from jepa_domains.eval.probes import get_probe
     from jepa_domains.eval.protocols import classify_run, probe_row
 
     rows = classify_run(run_dir, source=source, data_root=data_root, probes=probes, seed=seed, batch_size=batch_size,
-                        encoder=encoder, layers=layers)
+                        encoder=encoder, layers=layers, pool=pool)
     if not (dtw or sampling_free):
         return rows
     run, root, source, _ = _run_encoders(run_dir, source, data_root, encoder)
@@ -248,10 +249,11 @@ def forecast_next_positions(encoders: dict[str, Any], adapter: Any, options: Any
 
 
 def _run_encoders(run_dir: str | Path, source: str | None, data_root: str | Path | None, encoder: str | None,
-                  layers: int | None = None):
+                  layers: int | None = None, pool: str | None = None):
     """The run, data root, source and ``{name: encoder}`` with ``jepa[context]`` / ``jepa[target]``
-    (those asked for) and ``random_init``, each reading ``layers`` representations (None: the run's)."""
-    runs = load_runs(run_dir, encoder=encoder, layers=layers)
+    (those asked for) and ``random_init``, each reading ``layers`` representations and pooled by
+    ``pool`` (None: the run's; see :func:`~jepa_domains.eval.embed.load_runs`)."""
+    runs = load_runs(run_dir, encoder=encoder, layers=layers, pool=pool)
     run = next(iter(runs.values()))
     root = resolve_data_root(data_root or run.cfg.data.data_root)
     source = evaluation_source(source, run.cfg.data.source)
@@ -263,7 +265,8 @@ def _run_encoders(run_dir: str | Path, source: str | None, data_root: str | Path
 def similarity_run(run_dir: str | Path, *, source: str | None = None, data_root: str | Path | None = None,
                    num_queries: int = 100, num_database: int = 500, rates: tuple[float, ...] = (0.0, 0.1, 0.3, 0.5),
                    kinds: tuple[str, ...] = ("downsample", "distort"), seed: int = 0, split: str = "all",
-                   dedupe: bool = True, encoder: str | None = None, layers: int | None = None) -> list[dict[str, Any]]:
+                   dedupe: bool = True, encoder: str | None = None, layers: int | None = None,
+                   pool: str | None = None) -> list[dict[str, Any]]:
     """Self-similarity protocol of a run (``jepa-domains eval RUN --task similarity``) on split
     ``split`` (``all`` by default; ``train`` to choose settings without touching the test part,
     ``test`` to report on it): rows ``{dataset, method, perturbation, rate, encoder, metric:
@@ -272,8 +275,8 @@ def similarity_run(run_dir: str | Path, *, source: str | None = None, data_root:
     database embedded beforehand; ``database_size`` on the row) and, for the encoders,
     ``metric: "dtw_speedup"`` (DTW's query time / the encoder's, same queries and database).
     ``dedupe`` (default) first drops tracks that repeat another's points exactly, counted and
-    named on stderr (:func:`drop_duplicates`). ``layers``: as :func:`classify_dtw_run`."""
-    run, root, source, encoders = _run_encoders(run_dir, source, data_root, encoder, layers)
+    named on stderr (:func:`drop_duplicates`). ``layers``, ``pool``: as :func:`classify_dtw_run`."""
+    run, root, source, encoders = _run_encoders(run_dir, source, data_root, encoder, layers, pool)
     dataset = run.adapter.load_dataset(run.options, source, split=split, data_root=root,
                                        skip_bad=run.cfg.data.skip_bad)
     if dedupe:
