@@ -7,12 +7,8 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "trajectory_feature_groups.py"
 
 
-def test_feature_groups_read_the_training_split_only(monkeypatch, capsys):
-    script = runpy.run_path(str(SCRIPT))
-    adapter_cls = script["TrajectoryAdapter"]
-    real, splits = adapter_cls.load_dataset, []
-    monkeypatch.setattr(adapter_cls, "load_dataset",
-                        lambda self, *a, split="train", **k: splits.append(split) or real(self, *a, split=split, **k))
+def test_feature_groups_read_the_training_split_only(trajectory_script, monkeypatch, capsys):
+    script, splits = trajectory_script("trajectory_feature_groups")
     r = script["feature_groups"](None, seeds=(0,), folds=3, single=True)
     assert splits == ["train"] and r["dataset"] == "synthetic" and r["tracks"] == 256 and r["majority"] == 0.25
     groups = r["groups"]

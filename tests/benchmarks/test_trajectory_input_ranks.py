@@ -9,12 +9,8 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "trajectory_input_ranks.py"
 
 
-def test_input_ranks_read_the_training_split_with_the_recipe_tokens(monkeypatch, capsys):
-    script = runpy.run_path(str(SCRIPT))
-    adapter_cls = script["TrajectoryAdapter"]
-    real, splits = adapter_cls.load_dataset, []
-    monkeypatch.setattr(adapter_cls, "load_dataset",
-                        lambda self, *a, split="train", **k: splits.append(split) or real(self, *a, split=split, **k))
+def test_input_ranks_read_the_training_split_with_the_recipe_tokens(trajectory_script, monkeypatch, capsys):
+    script, splits = trajectory_script("trajectory_input_ranks")
     r = script["input_ranks"](None, windows=(1, 4), rates=(0.0, 0.5), num_queries=40, num_database=120)
     assert splits == ["train"] and r["dataset"] == "synthetic" and (r["queries"], r["database"]) == (40, 120)
     ranks = r["ranks"]
