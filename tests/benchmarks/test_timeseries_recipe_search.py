@@ -81,16 +81,32 @@ def test_recipe_search_scores_a_modality_without_a_pool_option(tmp_path, monkeyp
 
     from jepa_domains.cli.app import app
 
-    out = tmp_path / "traj"
-    result = CliRunner().invoke(app, ["train", "trajectory", "--quick", "--out", str(out), "--set", "train.steps=2",
+    out = tmp_path / "pc"
+    result = CliRunner().invoke(app, ["train", "pointcloud", "--quick", "--out", str(out), "--set", "train.steps=2",
                                       "--set", "train.progress=false", "--set", "model.depth=1"])
     assert result.exit_code == 0, result.output
     search = runpy.run_path(str(SCRIPT))
-    with pytest.raises(ValueError, match="trajectory modality has no pooling option"):
+    with pytest.raises(ValueError, match="pointcloud modality has no pooling option"):
         search["search"](out, pools=("mean",))
     record = search["search"](out, folds=3)
     assert set(record["cv"]) == {"own"} and set(record["cv"]["own"]) == {"jepa", "random_init", "features"}
     assert all(len(s["scores"]) == 3 for s in record["cv"]["own"].values())
+
+
+def test_recipe_search_scores_the_trajectory_poolings(tmp_path):
+    from typer.testing import CliRunner
+
+    from jepa_domains.cli.app import app
+
+    out = tmp_path / "traj"
+    result = CliRunner().invoke(app, ["train", "trajectory", "--quick", "--out", str(out), "--set", "train.steps=2",
+                                      "--set", "train.progress=false", "--set", "model.depth=1"])
+    assert result.exit_code == 0, result.output
+    record = runpy.run_path(str(SCRIPT))["search"](out, pools=("mean", "segments"), folds=3)
+    assert set(record["cv"]) == {"mean", "segments"}
+    # the feature baseline does not depend on the pooling, the encoders' embeddings do
+    assert record["cv"]["mean"]["features"] == record["cv"]["segments"]["features"]
+    assert all(len(record["cv"][p][m]["scores"]) == 3 for p in ("mean", "segments") for m in ("jepa", "random_init"))
 
 
 def test_recipe_search_averages_several_partitions(trained_timeseries_run, tmp_path, monkeypatch, capsys):
