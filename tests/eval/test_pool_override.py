@@ -37,9 +37,9 @@ def test_a_modality_without_pooling_choice_refuses_the_override(tmp_path):
 
     from tests.conftest import TINY
 
-    cfg = resolve("trajectory", overrides=TINY + ["train.steps=1", "data.batch_size=4"])
+    cfg = resolve("pointcloud", overrides=TINY + ["train.steps=1", "data.batch_size=4"])
     Trainer(cfg, run_dir=tmp_path).fit()
-    with pytest.raises(ValueError, match="modality 'trajectory' has no pool option"):
+    with pytest.raises(ValueError, match="modality 'pointcloud' has no pool option"):
         load_runs(tmp_path, pool="segments")
 
 
