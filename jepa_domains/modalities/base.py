@@ -180,6 +180,14 @@ def max_mean_pool(latents: Tensor, pad: Tensor) -> Tensor:
     return torch.cat([top, mean], dim=-1)
 
 
+def check_pool(pool: str, segments: int, known: tuple[str, ...]) -> None:
+    """One-line error unless ``pool`` (a ``modality.pool`` value) is in ``known`` and
+    ``segments`` (``modality.pool_segments``) is at least 1."""
+    if pool not in known or segments < 1:
+        raise ValueError(f"modality.pool must be one of {', '.join(map(repr, known))} (pool_segments >= 1), got "
+                         f"{pool!r}, {segments!r}")
+
+
 def segment_pool(latents: Tensor, pad: Tensor, parts: int) -> Tensor:
     """Masked means over ``parts`` equal, consecutive parts of each row's valid tokens.
 

@@ -13,7 +13,7 @@ from jepa_domains.core import Layout, RandomMasker, SpanMasker
 from jepa_domains.core.maskers import Masker
 from jepa_domains.data.read_report import ReadReport
 from jepa_domains.data.timeseries_readers import Series, shipped_ucr_uea
-from jepa_domains.modalities.base import ModalityAdapter, max_mean_pool, segment_pool
+from jepa_domains.modalities.base import ModalityAdapter, check_pool, max_mean_pool, segment_pool
 from jepa_domains.modalities.timeseries.datasets import (
     ETT_NAMES,
     SeriesDataset,
@@ -115,9 +115,7 @@ class TimeSeriesConfig:
             raise ValueError(f"modality.channel_mode must be 'independent' or 'mixing', got {self.channel_mode!r}")
         if self.mask not in ("random", "span", "future"):
             raise ValueError(f"modality.mask must be 'random', 'span' or 'future', got {self.mask!r}")
-        if self.pool not in POOLS or self.pool_segments < 1:
-            raise ValueError(f"modality.pool must be one of {', '.join(map(repr, POOLS))} (pool_segments >= 1), got "
-                             f"{self.pool!r}, {self.pool_segments!r}")
+        check_pool(self.pool, self.pool_segments, POOLS)
         if self.mask_overlap not in ("exclude", "allow"):
             raise ValueError(f"modality.mask_overlap must be 'exclude' or 'allow', got {self.mask_overlap!r}")
         if not (0.0 < self.aug_crop <= 1.0) or not (self.aug_jitter >= 0.0):

@@ -14,7 +14,7 @@ from jepa_domains.core import SpanMasker
 from jepa_domains.data.trajectory_readers import read_gotrack, read_mat_raw, read_table_file, read_ts_file, read_uea
 from jepa_domains.data.trajectory_synthetic import synthetic_tracks
 from jepa_domains.data.trajectory_track import TrackDataset, resample_track, split_track
-from jepa_domains.modalities.base import ModalityAdapter, mean_pool, segment_pool
+from jepa_domains.modalities.base import ModalityAdapter, check_pool, mean_pool, segment_pool
 from jepa_domains.modalities.trajectory.collate import NUM_MOTION_FEATURES, collate_tracks
 from jepa_domains.modalities.trajectory.features import data_scales, features_matrix
 from jepa_domains.modalities.trajectory.tokenizer import TrajectoryTokenizer
@@ -84,9 +84,7 @@ class TrajectoryConfig:
     pool_segments: int = 4
 
     def __post_init__(self) -> None:
-        if self.pool not in POOLS or self.pool_segments < 1:
-            raise ValueError(f"modality.pool must be one of {', '.join(map(repr, POOLS))} (pool_segments >= 1), got "
-                             f"{self.pool!r}, {self.pool_segments!r}")
+        check_pool(self.pool, self.pool_segments, POOLS)
 
 
 @register_modality("trajectory")
