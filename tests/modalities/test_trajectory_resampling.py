@@ -248,6 +248,9 @@ def test_a_wait_between_fixes_moves_windowed_time_features_less_under_downsampli
     assert diffs[16] < 0.5 * diffs[1]
     with pytest.raises(ValueError, match="time_window must be >= 1 segment, got 0"):
         collate_tracks([tr], max_points=8, speed_scale=1.0, gap_scale=1.0, generators=None, time_window=0)
+    with pytest.raises(ValueError, match="time_window=4 reads the motion inputs' time channels; inputs='geometry'"):
+        collate_tracks([tr], max_points=8, speed_scale=1.0, gap_scale=1.0, generators=None, inputs="geometry",
+                       time_window=4)
 
 
 def test_segment_pooling_keeps_the_order_along_the_path_and_mean_is_the_default():

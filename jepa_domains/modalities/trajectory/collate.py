@@ -228,6 +228,8 @@ def collate_tracks(samples: Sequence[Track], *, max_points: int, speed_scale: fl
         raise ValueError("aug_view='context' needs resample='arclength' (both views must give the same tokens)")
     if time_window < 1:
         raise ValueError(f"time_window must be >= 1 segment, got {time_window}")
+    if time_window > 1 and inputs != "motion":
+        raise ValueError(f"time_window={time_window} reads the motion inputs' time channels; inputs={inputs!r} has none")
     common = dict(max_points=max_points, speed_scale=speed_scale, gap_scale=gap_scale, inputs=inputs,
                   resample=resample, cell_size=cell_size, still_length=still_length, min_step=min_step,
                   time_window=time_window)
