@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from jepa_domains.eval.similarity import twin_ranks
+from jepa_domains.eval.similarity import pairwise_euclidean, twin_ranks
 from jepa_domains.modalities.base import resolve_data_root
 from jepa_domains.modalities.trajectory.adapter import TrajectoryAdapter, TrajectoryConfig
 from jepa_domains.modalities.trajectory.evaluate import drop_duplicates, twin_sets
@@ -55,6 +55,8 @@ def input_ranks(source: str | None, *, data_root: str | Path | None = None, conf
     adapter = TrajectoryAdapter()
     root = resolve_data_root(data_root) if source else None
     cfg = recipe_config(config, overrides)
+    if cfg.inputs != "motion":
+        raise ValueError(f"input ranks read the motion tokens' channels; modality.inputs={cfg.inputs!r} has no time channels")
     train = adapter.load_dataset(cfg, source, split="train", data_root=root, skip_bad=True)
     train, _ = drop_duplicates(train)
     cfg = adapter.prepare(cfg, train)
@@ -64,12 +66,14 @@ def input_ranks(source: str | None, *, data_root: str | Path | None = None, conf
     ranks: dict[str, list[float]] = {g: [] for g in groups}
     for rate in rates:
         q, d = twin_sets(train, num_queries=nq, num_database=nd, seed=seed, rate=float(rate))
+        batches = {}  # one collate per window: positions and angles do not depend on it
         for g in groups:
-            c = dataclasses.replace(cfg, time_window=int(g[6:])) if g.startswith("time_w") else cfg
-            eq = _flat(adapter.collate(c, q.tracks, None), g, cfg.cell_size)
-            ed = _flat(adapter.collate(c, d.tracks, None), g, cfg.cell_size)
-            dist = ((eq[:, None, :] - ed[None, :, :]) ** 2).sum(-1)
-            ranks[g].append(float(twin_ranks(dist).mean()))
+            w = int(g[6:]) if g.startswith("time_w") else cfg.time_window
+            if w not in batches:
+                c = dataclasses.replace(cfg, time_window=w)
+                batches[w] = (adapter.collate(c, q.tracks, None), adapter.collate(c, d.tracks, None))
+            eq, ed = (_flat(b, g, cfg.cell_size) for b in batches[w])
+            ranks[g].append(float(twin_ranks(pairwise_euclidean(eq, ed)).mean()))
     return {"dataset": source or adapter.default_dataset, "queries": nq, "database": nd, "rates": list(rates),
             "ranks": ranks}
 

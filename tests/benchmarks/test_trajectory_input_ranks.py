@@ -29,6 +29,8 @@ def test_recipe_config_applies_the_recipe_then_overrides():
     assert script["recipe_config"](None).resample == "index"
     with pytest.raises(Exception, match="no trajectory recipe of that name"):
         script["recipe_config"]("nope")
+    with pytest.raises(ValueError, match="modality.inputs='geometry' has no time channels"):
+        script["input_ranks"](None, overrides=["modality.inputs=geometry"])
 
 
 def test_input_ranks_prints_one_line_per_group(monkeypatch, capsys):
