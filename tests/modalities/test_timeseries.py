@@ -50,6 +50,42 @@ def test_revin_makes_tokens_invariant_to_shift_and_scale():
     assert torch.allclose(a, b, atol=1e-4)
 
 
+def test_instance_stats_give_back_level_and_scale_and_only_them():
+    x = np.random.default_rng(0).normal(size=(1, 64)).astype(np.float32)
+    plain, with_stats = (TimeSeriesConfig(patch_len=8, stride=8, instance_stats=flag) for flag in (False, True))
+    torch.manual_seed(0)
+    tok_plain = adapter.build_tokenizer(plain, 16)
+    torch.manual_seed(0)
+    tok = adapter.build_tokenizer(with_stats, 16)
+    # the other weights are drawn as without the option: the same series shape, the same patch embedding
+    assert torch.equal(tok.proj.weight, tok_plain.proj.weight) and tok_plain.stats is None
+    embed = lambda t, v: t(adapter.collate(with_stats, [Series(v, 0, "s")], None)).x  # noqa: E731
+    a, b = embed(tok, x), embed(tok, 5 * x + 3)
+    # RevIN's invariance is gone: level and scale move every token, by one shared offset per row
+    assert not torch.allclose(a, b, atol=1e-3)
+    offset = b - a
+    assert torch.allclose(offset, offset[:, :1].expand_as(offset), atol=1e-4)
+    # and the offset is exactly the statistics' embedding (nothing else of the series changed)
+    from jepa_domains.modalities.timeseries.tokenizer import instance_statistics
+    stats = lambda v: tok.stats(instance_statistics(torch.tensor(v.mean(1, keepdims=True)),  # noqa: E731
+                                                    torch.tensor(v.std(1, keepdims=True))))
+    assert torch.allclose(offset[0, 0], (stats(5 * x + 3) - stats(x))[0], atol=1e-3)
+    assert torch.allclose(embed(tok_plain, x), embed(tok_plain, 5 * x + 3), atol=1e-4)
+
+
+def test_instance_stats_read_only_the_valid_steps_and_need_revin():
+    torch.manual_seed(0)
+    cfg = TimeSeriesConfig(patch_len=4, stride=4, instance_stats=True)
+    tok = adapter.build_tokenizer(cfg, 8)
+    short = Series((np.arange(12, dtype=np.float32) * 2 + 40)[None], 0, "short")
+    long = Series(np.random.default_rng(1).normal(size=(1, 40)).astype(np.float32), 1, "long")
+    alone = tok(adapter.collate(cfg, [short], None)).x[0]
+    padded = tok(adapter.collate(cfg, [short, long], None)).x[0, :3]  # zero padding after step 12
+    assert torch.allclose(alone, padded, atol=1e-5)
+    with pytest.raises(ValueError, match="modality.instance_stats .* needs modality.revin=true"):
+        TimeSeriesConfig(revin=False, instance_stats=True)
+
+
 def test_conv_embedding_shapes():
     cfg = TimeSeriesConfig(patch_len=8, stride=4, embed="conv")
     tok = adapter.build_tokenizer(cfg, 16)
@@ -188,3 +224,21 @@ def test_an_unlabelled_ts_file_loads_with_no_labels(tmp_path):
     series, labels = read_ts_file(path)
     assert labels is None and len(series) == 3 and series[0].shape == (2, 40)
     assert series[2][0, 0] == 2.0 and np.isnan(series[0][1, 0]) and series[0][1, 1] == 1.5
+
+
+def test_a_run_with_instance_stats_trains_and_both_encoders_read_them(tmp_path):
+    from jepa_domains.eval.embed import load_runs
+    from jepa_domains.eval.protocols import classify_run
+    from jepa_domains.train.config import resolve
+    from jepa_domains.train.trainer import Trainer
+    from tests.conftest import TINY
+
+    cfg = resolve("timeseries", overrides=TINY + ["train.steps=4", "data.batch_size=8", "data.source=BasicMotions",
+                                                  "modality.patch_len=8", "modality.stride=8",
+                                                  "modality.instance_stats=true"])
+    Trainer(cfg, run_dir=tmp_path).fit()
+    run = next(iter(load_runs(tmp_path).values()))
+    assert run.options.instance_stats and run.encoder.tokenizer.stats is not None
+    rows = classify_run(tmp_path, probes=("logistic",))
+    values = {r["method"]: r["value"] for r in rows}
+    assert {"jepa", "random_init"} <= set(values) and all(0.0 <= v <= 1.0 for v in values.values())

@@ -46,6 +46,11 @@ class TimeSeriesConfig:
             or ``"mixing"`` (all channels of a patch in one token).
         embed: ``"linear"`` or ``"conv"`` patch embedding.
         revin: per-row, per-channel instance normalisation before patching.
+        instance_stats: give the level and spread that ``revin`` removes back to the encoder:
+            each row's per-channel mean (signed ``log1p``) and log standard deviation, through a
+            linear map, added to every token of the row. Off by default (RevIN's invariance);
+            for series whose level or scale tells classes apart (sensor readings, cepstra) rather
+            than z-normalised shapes. Needs ``revin``.
         max_length: longer series are cropped (random crop in training, centre crop in evaluation).
         mask: ``"random"`` (hide ``mask_ratio`` of the patches), ``"span"`` (``span_targets``
             contiguous spans) or ``"future"`` (hide the last span: forecasting-style).
@@ -85,6 +90,7 @@ class TimeSeriesConfig:
     channel_mode: str = "independent"
     embed: str = "linear"
     revin: bool = True
+    instance_stats: bool = False
     max_length: int = 512
     mask: str = "random"
     mask_ratio: tuple[float, float] = (0.5, 0.7)
@@ -121,6 +127,9 @@ class TimeSeriesConfig:
         if not (0.0 < self.aug_crop <= 1.0) or not (self.aug_jitter >= 0.0):
             raise ValueError(f"modality.aug_crop must be in (0, 1] and modality.aug_jitter >= 0, got "
                              f"{self.aug_crop!r}, {self.aug_jitter!r}")
+        if self.instance_stats and not self.revin:
+            raise ValueError("modality.instance_stats gives back the statistics RevIN removes; it needs "
+                             "modality.revin=true")
         if self.patch_len < 1 or self.stride < 1 or self.max_length < self.patch_len:
             raise ValueError(f"need patch_len, stride >= 1 and max_length >= patch_len, got "
                              f"{self.patch_len}, {self.stride}, {self.max_length}")
@@ -140,7 +149,7 @@ class TimeSeriesAdapter(ModalityAdapter):
     def build_tokenizer(self, cfg: TimeSeriesConfig, dim: int) -> nn.Module:
         row_channels = 1 if cfg.channel_mode == "independent" else cfg.channels
         return PatchTokenizer(dim=dim, channels=row_channels, patch_len=cfg.patch_len, stride=cfg.stride,
-                              embed=cfg.embed, revin=cfg.revin)
+                              embed=cfg.embed, revin=cfg.revin, instance_stats=cfg.instance_stats)
 
     def build_masker(self, cfg: TimeSeriesConfig) -> Masker:
         if cfg.mask == "random":

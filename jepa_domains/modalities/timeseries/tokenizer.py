@@ -43,12 +43,25 @@ class RevIN(nn.Module):
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
         """``x``: ``[R, C, L]``; ``lengths``: ``[R]``. Returns normalised ``[R, C, L]`` (padding 0)."""
+        return self.normalise(x, lengths)[0]
+
+    def normalise(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The normalised ``[R, C, L]`` (padding 0) and the statistics it removed: each row and
+        channel's mean and standard deviation over its valid steps, ``[R, C]`` each."""
         valid = (torch.arange(x.shape[-1], device=x.device) < lengths[:, None]).unsqueeze(1).to(x.dtype)
         count = valid.sum(-1, keepdim=True).clamp_min(1.0)
         mean = (x * valid).sum(-1, keepdim=True) / count
         var = ((x - mean).square() * valid).sum(-1, keepdim=True) / count
-        z = (x - mean) / torch.sqrt(var + self.eps)
-        return (z * self.weight[:, None] + self.bias[:, None]) * valid
+        std = torch.sqrt(var + self.eps)
+        z = (x - mean) / std
+        return (z * self.weight[:, None] + self.bias[:, None]) * valid, mean[..., 0], std[..., 0]
+
+
+def instance_statistics(mean: Tensor, std: Tensor) -> Tensor:
+    """``[R, C]`` means and standard deviations -> ``[R, 2C]`` scale-free inputs: the signed
+    ``log1p`` of each mean and the log of each standard deviation (a level of 10^4 W and one of
+    0.3 both land within about ±10)."""
+    return torch.cat([torch.sign(mean) * torch.log1p(mean.abs()), torch.log(std)], dim=-1)
 
 
 class PatchTokenizer(nn.Module):
@@ -61,17 +74,22 @@ class PatchTokenizer(nn.Module):
         embed: ``"linear"`` (one linear map per patch) or ``"conv"`` (a small 1-D conv stack
             over the steps of each patch, then a linear map).
         revin: apply :class:`RevIN` first.
-        max_patches: size of the positional table.
+        instance_stats: give back what RevIN removed: the row's :func:`instance_statistics`
+            (each channel's level and spread), through a linear map, are added to every token of
+            the row (Non-stationary Transformers' argument: instance normalisation also erases
+            the level and scale that can tell classes apart). Needs ``revin``.
     """
 
     def __init__(self, *, dim: int, channels: int, patch_len: int, stride: int, embed: str = "linear",
-                 revin: bool = True, conv_channels: int = 16) -> None:
+                 revin: bool = True, conv_channels: int = 16, instance_stats: bool = False) -> None:
         super().__init__()
         if patch_len < 1 or stride < 1:
             raise ValueError(f"patch_len and stride must be >= 1, got {patch_len}, {stride}")
         if embed not in ("linear", "conv"):
             raise ValueError(f"embed must be 'linear' or 'conv', got {embed!r}")
         self.dim, self.channels, self.patch_len, self.stride = dim, channels, patch_len, stride
+        if instance_stats and not revin:
+            raise ValueError("instance_stats gives back the statistics RevIN removes; it needs revin=True")
         self.revin = RevIN(channels=channels) if revin else None
         if embed == "linear":
             self.local = None
@@ -80,13 +98,18 @@ class PatchTokenizer(nn.Module):
             self.local = nn.Sequential(nn.Conv1d(channels, conv_channels, 3, padding=1), nn.GELU(),
                                        nn.Conv1d(conv_channels, conv_channels, 3, padding=1), nn.GELU())
             self.proj = nn.Linear(conv_channels * patch_len, dim)
+        # built last, so that the other weights draw the same initial values with and without it
+        self.stats = nn.Linear(2 * channels, dim) if instance_stats else None
 
     def forward(self, batch: SeriesBatch) -> Tokens:
         x = batch.values
         if x.shape[1] != self.channels:
             raise ValueError(f"tokenizer built for {self.channels} channels per row, got {x.shape[1]}")
+        stats = None
         if self.revin is not None:
-            x = self.revin(x, batch.lengths)
+            x, mean, std = self.revin.normalise(x, batch.lengths)
+            if self.stats is not None:
+                stats = self.stats(instance_statistics(mean, std))[:, None, :]      # [R, 1, D]
         patches = x.unfold(-1, self.patch_len, self.stride)                    # [R, C, N, P]
         r, c, n, p = patches.shape
         if self.local is None:
@@ -95,6 +118,8 @@ class PatchTokenizer(nn.Module):
             local = self.local(patches.permute(0, 2, 1, 3).reshape(r * n, c, p))  # [RN, H, P]
             feats = local.reshape(r, n, -1)
         tokens = self.proj(feats)
+        if stats is not None:
+            tokens = tokens + stats
         pos = sincos_1d(torch.arange(n, device=x.device), self.dim).to(tokens.dtype).expand(r, -1, -1)
         valid = ((batch.lengths - self.patch_len) // self.stride + 1).clamp_min(0)
         pad = torch.arange(n, device=x.device)[None, :] >= valid[:, None]
