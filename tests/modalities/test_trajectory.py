@@ -21,6 +21,7 @@ from jepa_domains.modalities.trajectory.tokenizer import (
     TrajectoryTokenizer,
     cell_of,
     hash_cells,
+    location_features,
     neighbour_cells,
 )
 from jepa_domains.registry import get_modality
@@ -67,6 +68,32 @@ def test_adjfuse_is_the_weighted_sum_of_the_neighbour_embeddings(adapter):
     inside = batch.xy[0, 3] / 10.0 - cell - 0.5
     motion = tok.motion(torch.cat([batch.features[0, 3], inside]))
     torch.testing.assert_close(out.x[0, 3], ref + motion)
+
+
+def test_location_features_are_each_points_own_and_far_tracks_differ():
+    xy = torch.tensor([[[4_000_000.0, 300_000.0], [4_000_050.0, 300_010.0]]])      # UTM-sized metres
+    f = location_features(xy, 50.0, 3)
+    assert f.shape == (1, 2, 12)
+    x = torch.tensor(4_000_000.0, dtype=torch.float64)
+    assert float(f[0, 0, 0]) == pytest.approx(math.sin(4_000_000.0 / 50.0), abs=1e-5)      # sin x / s, k = 0
+    assert float(f[0, 0, 5]) == pytest.approx(float(torch.cos(x / 200.0)), abs=1e-5)       # cos x / 4s, k = 2
+    assert torch.equal(location_features(xy[:, 1:], 50.0, 3)[0, 0], f[0, 1])                # other points do not matter
+    # the same line 5 km away: tokens move by the location map's difference, nothing else of the option
+    near, far = line_track(), line_track()
+    far.xy = far.xy + np.array([5_000.0, 0.0])
+    batches = [collate_tracks([tr], max_points=64, speed_scale=1.0, gap_scale=1.0, generators=None) for tr in (near, far)]
+    torch.manual_seed(0)
+    plain = TrajectoryTokenizer(dim=16, cell_size=10.0, hash_buckets=97)
+    torch.manual_seed(0)
+    tok = TrajectoryTokenizer(dim=16, cell_size=10.0, hash_buckets=97, location_octaves=4)
+    assert torch.equal(tok.motion[0].weight, plain.motion[0].weight) and plain.location is None
+    moved = tok(batches[1]).x - tok(batches[0]).x
+    expected = (plain(batches[1]).x - plain(batches[0]).x
+                + tok.location(location_features(batches[1].xy, 10.0, 4)) - tok.location(location_features(batches[0].xy, 10.0, 4)))
+    torch.testing.assert_close(moved, expected)
+    assert moved.abs().mean() > 5 * (plain(batches[1]).x - plain(batches[0]).x).abs().mean()
+    with pytest.raises(ValueError, match="location_octaves"):
+        get_modality("trajectory").Config(location_octaves=-1)
 
 
 def test_tokenizer_refuses_unmeasured_cell_size():

@@ -73,6 +73,9 @@ class TrajectoryConfig:
                                         # (its centroid), not a shape made of GPS jitter
     min_step: float = 0.0               # >0: drop points closer than this many cells to the previous kept
                                         # one (stops inside a track stop adding jitter path length)
+    location_octaves: int = 0           # >0: sine-cosine features of absolute position at this many scales
+                                        # (one cell, then doubling) added to every token: where a track
+                                        # is, not only its shape (0: off, the original tokens)
     time_window: int = 1                # motion inputs: each token's time gap and speed over this many
                                         # segments around it (a wait between two fixes is spread over
                                         # whatever path the kept fixes span; the time over a longer
@@ -85,6 +88,8 @@ class TrajectoryConfig:
 
     def __post_init__(self) -> None:
         check_pool(self.pool, self.pool_segments, POOLS)
+        if self.location_octaves < 0:
+            raise ValueError(f"modality.location_octaves must be >= 0, got {self.location_octaves}")
 
 
 @register_modality("trajectory")
@@ -107,7 +112,7 @@ class TrajectoryAdapter(ModalityAdapter):
     # --- model pieces -------------------------------------------------------------------
     def build_tokenizer(self, cfg: TrajectoryConfig, dim: int) -> TrajectoryTokenizer:
         return TrajectoryTokenizer(dim=dim, cell_size=cfg.cell_size, hash_buckets=cfg.hash_buckets,
-                                   num_features=NUM_MOTION_FEATURES)
+                                   num_features=NUM_MOTION_FEATURES, location_octaves=cfg.location_octaves)
 
     def build_masker(self, cfg: TrajectoryConfig) -> SpanMasker:
         if len(cfg.context_ratio) != 2:

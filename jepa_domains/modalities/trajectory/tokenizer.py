@@ -26,6 +26,16 @@ def neighbour_cells(cells: Tensor) -> Tensor:
     return cells.unsqueeze(-2) + NEIGHBOUR_OFFSETS.to(cells.device)
 
 
+def location_features(xy: Tensor, cell_size: float, octaves: int) -> Tensor:
+    """Sine-cosine features of absolute position at ``octaves`` scales: ``xy [..., 2]`` ->
+    ``[..., 4 * octaves]``, the sine and cosine of ``x / s`` and ``y / s`` for ``s = cell_size *
+    2**k``, ``k = 0 .. octaves - 1`` (computed in float64: projected coordinates run to 10^6-10^7
+    metres). A point's features depend on where it is, never on which other points were kept."""
+    scales = cell_size * 2.0 ** torch.arange(octaves, dtype=torch.float64, device=xy.device)
+    angles = xy.double().unsqueeze(-1) / scales                                # [..., 2, K]
+    return torch.cat([angles.sin(), angles.cos()], dim=-1).flatten(-2).to(xy.dtype)
+
+
 def hash_cells(cells: Tensor, buckets: int) -> Tensor:
     """Bucket index in ``[0, buckets)`` of integer cells ``[..., 2]`` -> ``[...]`` long."""
     h = torch.bitwise_xor(cells[..., 0] * _HASH_X, cells[..., 1] * _HASH_Y)
@@ -49,9 +59,14 @@ class TrajectoryTokenizer(nn.Module):
             ``adapter.prepare`` measures the data, but refused in ``forward``.
         hash_buckets: rows of the hashed cell table.
         num_features: per-point motion features ``F`` produced by the collate.
+        location_octaves: ``K > 0`` adds a linear map of :func:`location_features` (absolute
+            position at ``K`` scales from one cell up) to every token, so that tracks of the same
+            shape in different places differ even where their cells were never trained (the
+            hashed cell table starts near zero); 0: off.
     """
 
-    def __init__(self, *, dim: int, cell_size: float, hash_buckets: int = 8192, num_features: int = 6) -> None:
+    def __init__(self, *, dim: int, cell_size: float, hash_buckets: int = 8192, num_features: int = 6,
+                 location_octaves: int = 0) -> None:
         super().__init__()
         if dim < 2 or dim % 2:
             raise ValueError(f"dim must be even and >= 2, got {dim}")
@@ -66,6 +81,11 @@ class TrajectoryTokenizer(nn.Module):
         logits[CENTRE] = 2.0  # start close to "own cell", let training learn how much context to mix in
         self.fuse_logits = nn.Parameter(logits)
         self.motion = nn.Sequential(nn.Linear(num_features + 2, dim), nn.GELU(), nn.Linear(dim, dim))
+        if location_octaves < 0:
+            raise ValueError(f"location_octaves must be >= 0, got {location_octaves}")
+        self.location_octaves = location_octaves
+        # built last, so that the other weights draw the same initial values with and without it
+        self.location = nn.Linear(4 * location_octaves, dim) if location_octaves else None
 
     def fuse_weights(self) -> Tensor:
         """``[9]`` weights of the neighbourhood cells, summing to 1."""
@@ -84,6 +104,8 @@ class TrajectoryTokenizer(nn.Module):
         fused = (self.cells(buckets) * self.fuse_weights().unsqueeze(-1)).sum(2)  # [B, N, D]
         inside = scaled - cells.to(scaled.dtype) - 0.5                           # [B, N, 2] in [-0.5, 0.5)
         x = fused + self.motion(torch.cat([batch.features, inside], dim=-1))
+        if self.location is not None:
+            x = x + self.location(location_features(xy, self.cell_size, self.location_octaves))
         n = xy.shape[1]
         index = torch.arange(n, device=xy.device)
         pos = sincos_1d(index, self.dim).to(x.dtype).unsqueeze(0).expand_as(x)
