@@ -78,6 +78,7 @@ def test_location_features_are_each_points_own_and_far_tracks_differ():
     assert float(f[0, 0, 0]) == pytest.approx(math.sin(4_000_000.0 / 50.0), abs=1e-5)      # sin x / s, k = 0
     assert float(f[0, 0, 5]) == pytest.approx(float(torch.cos(x / 200.0)), abs=1e-5)       # cos x / 4s, k = 2
     assert torch.equal(location_features(xy[:, 1:], 50.0, 3)[0, 0], f[0, 1])                # other points do not matter
+    assert torch.equal(location_features(xy, 50.0, 1, base=4.0), f[..., [2, 5, 8, 11]])      # base: start at 4 cells
     # the same line 5 km away: tokens move by the location map's difference, nothing else of the option
     near, far = line_track(), line_track()
     far.xy = far.xy + np.array([5_000.0, 0.0])
@@ -92,8 +93,9 @@ def test_location_features_are_each_points_own_and_far_tracks_differ():
                 + tok.location(location_features(batches[1].xy, 10.0, 4)) - tok.location(location_features(batches[0].xy, 10.0, 4)))
     torch.testing.assert_close(moved, expected)
     assert moved.abs().mean() > 5 * (plain(batches[1]).x - plain(batches[0]).x).abs().mean()
-    with pytest.raises(ValueError, match="location_octaves"):
-        get_modality("trajectory").Config(location_octaves=-1)
+    for bad in ({"location_octaves": -1}, {"location_octaves": 2, "location_base": 0.0}):
+        with pytest.raises(ValueError, match="location_octaves .*location_base"):
+            get_modality("trajectory").Config(**bad)
 
 
 def test_tokenizer_refuses_unmeasured_cell_size():

@@ -76,6 +76,7 @@ class TrajectoryConfig:
     location_octaves: int = 0           # >0: sine-cosine features of absolute position at this many scales
                                         # (one cell, then doubling) added to every token: where a track
                                         # is, not only its shape (0: off, the original tokens)
+    location_base: float = 1.0          # the finest of those scales, in cells
     time_window: int = 1                # motion inputs: each token's time gap and speed over this many
                                         # segments around it (a wait between two fixes is spread over
                                         # whatever path the kept fixes span; the time over a longer
@@ -88,8 +89,9 @@ class TrajectoryConfig:
 
     def __post_init__(self) -> None:
         check_pool(self.pool, self.pool_segments, POOLS)
-        if self.location_octaves < 0:
-            raise ValueError(f"modality.location_octaves must be >= 0, got {self.location_octaves}")
+        if self.location_octaves < 0 or not self.location_base > 0:
+            raise ValueError(f"modality.location_octaves must be >= 0 and modality.location_base > 0, got "
+                             f"{self.location_octaves} and {self.location_base}")
 
 
 @register_modality("trajectory")
@@ -112,7 +114,8 @@ class TrajectoryAdapter(ModalityAdapter):
     # --- model pieces -------------------------------------------------------------------
     def build_tokenizer(self, cfg: TrajectoryConfig, dim: int) -> TrajectoryTokenizer:
         return TrajectoryTokenizer(dim=dim, cell_size=cfg.cell_size, hash_buckets=cfg.hash_buckets,
-                                   num_features=NUM_MOTION_FEATURES, location_octaves=cfg.location_octaves)
+                                   num_features=NUM_MOTION_FEATURES, location_octaves=cfg.location_octaves,
+                                   location_base=cfg.location_base)
 
     def build_masker(self, cfg: TrajectoryConfig) -> SpanMasker:
         if len(cfg.context_ratio) != 2:

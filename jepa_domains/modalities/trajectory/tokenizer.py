@@ -26,12 +26,12 @@ def neighbour_cells(cells: Tensor) -> Tensor:
     return cells.unsqueeze(-2) + NEIGHBOUR_OFFSETS.to(cells.device)
 
 
-def location_features(xy: Tensor, cell_size: float, octaves: int) -> Tensor:
+def location_features(xy: Tensor, cell_size: float, octaves: int, base: float = 1.0) -> Tensor:
     """Sine-cosine features of absolute position at ``octaves`` scales: ``xy [..., 2]`` ->
-    ``[..., 4 * octaves]``, the sine and cosine of ``x / s`` and ``y / s`` for ``s = cell_size *
-    2**k``, ``k = 0 .. octaves - 1`` (computed in float64: projected coordinates run to 10^6-10^7
+    ``[..., 4 * octaves]``, the sine and cosine of ``x / s`` and ``y / s`` for ``s = base *
+    cell_size * 2**k``, ``k = 0 .. octaves - 1`` (computed in float64: projected coordinates run to 10^6-10^7
     metres). A point's features depend on where it is, never on which other points were kept."""
-    scales = cell_size * 2.0 ** torch.arange(octaves, dtype=torch.float64, device=xy.device)
+    scales = base * cell_size * 2.0 ** torch.arange(octaves, dtype=torch.float64, device=xy.device)
     angles = xy.double().unsqueeze(-1) / scales                                # [..., 2, K]
     return torch.cat([angles.sin(), angles.cos()], dim=-1).flatten(-2).to(xy.dtype)
 
@@ -63,10 +63,11 @@ class TrajectoryTokenizer(nn.Module):
             position at ``K`` scales from one cell up) to every token, so that tracks of the same
             shape in different places differ even where their cells were never trained (the
             hashed cell table starts near zero); 0: off.
+        location_base: the finest of those scales, in cells.
     """
 
     def __init__(self, *, dim: int, cell_size: float, hash_buckets: int = 8192, num_features: int = 6,
-                 location_octaves: int = 0) -> None:
+                 location_octaves: int = 0, location_base: float = 1.0) -> None:
         super().__init__()
         if dim < 2 or dim % 2:
             raise ValueError(f"dim must be even and >= 2, got {dim}")
@@ -81,9 +82,10 @@ class TrajectoryTokenizer(nn.Module):
         logits[CENTRE] = 2.0  # start close to "own cell", let training learn how much context to mix in
         self.fuse_logits = nn.Parameter(logits)
         self.motion = nn.Sequential(nn.Linear(num_features + 2, dim), nn.GELU(), nn.Linear(dim, dim))
-        if location_octaves < 0:
-            raise ValueError(f"location_octaves must be >= 0, got {location_octaves}")
-        self.location_octaves = location_octaves
+        if location_octaves < 0 or not location_base > 0:
+            raise ValueError(f"location_octaves must be >= 0 and location_base > 0, got {location_octaves}, "
+                             f"{location_base}")
+        self.location_octaves, self.location_base = location_octaves, float(location_base)
         # built last, so that the other weights draw the same initial values with and without it
         self.location = nn.Linear(4 * location_octaves, dim) if location_octaves else None
 
@@ -105,7 +107,8 @@ class TrajectoryTokenizer(nn.Module):
         inside = scaled - cells.to(scaled.dtype) - 0.5                           # [B, N, 2] in [-0.5, 0.5)
         x = fused + self.motion(torch.cat([batch.features, inside], dim=-1))
         if self.location is not None:
-            x = x + self.location(location_features(xy, self.cell_size, self.location_octaves))
+            x = x + self.location(location_features(xy, self.cell_size, self.location_octaves,
+                                                                 self.location_base))
         n = xy.shape[1]
         index = torch.arange(n, device=xy.device)
         pos = sincos_1d(index, self.dim).to(x.dtype).unsqueeze(0).expand_as(x)
