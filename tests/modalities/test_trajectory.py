@@ -82,15 +82,16 @@ def test_location_features_are_each_points_own_and_far_tracks_differ():
     # the same line 5 km away: tokens move by the location map's difference, nothing else of the option
     near, far = line_track(), line_track()
     far.xy = far.xy + np.array([5_000.0, 0.0])
-    batches = [collate_tracks([tr], max_points=64, speed_scale=1.0, gap_scale=1.0, generators=None) for tr in (near, far)]
+    batches = [collate_tracks([tr], max_points=64, speed_scale=1.0, gap_scale=1.0, generators=None)
+               for tr in (near, far)]
     torch.manual_seed(0)
     plain = TrajectoryTokenizer(dim=16, cell_size=10.0, hash_buckets=97)
     torch.manual_seed(0)
     tok = TrajectoryTokenizer(dim=16, cell_size=10.0, hash_buckets=97, location_octaves=4)
     assert torch.equal(tok.motion[0].weight, plain.motion[0].weight) and plain.location is None
     moved = tok(batches[1]).x - tok(batches[0]).x
-    expected = (plain(batches[1]).x - plain(batches[0]).x
-                + tok.location(location_features(batches[1].xy, 10.0, 4)) - tok.location(location_features(batches[0].xy, 10.0, 4)))
+    located = [tok.location(location_features(b.xy, 10.0, 4)) for b in batches]
+    expected = plain(batches[1]).x - plain(batches[0]).x + located[1] - located[0]
     torch.testing.assert_close(moved, expected)
     assert moved.abs().mean() > 5 * (plain(batches[1]).x - plain(batches[0]).x).abs().mean()
     for bad in ({"location_octaves": -1}, {"location_octaves": 2, "location_base": 0.0}):

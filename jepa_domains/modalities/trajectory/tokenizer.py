@@ -29,8 +29,9 @@ def neighbour_cells(cells: Tensor) -> Tensor:
 def location_features(xy: Tensor, cell_size: float, octaves: int, base: float = 1.0) -> Tensor:
     """Sine-cosine features of absolute position at ``octaves`` scales: ``xy [..., 2]`` ->
     ``[..., 4 * octaves]``, the sine and cosine of ``x / s`` and ``y / s`` for ``s = base *
-    cell_size * 2**k``, ``k = 0 .. octaves - 1`` (computed in float64: projected coordinates run to 10^6-10^7
-    metres). A point's features depend on where it is, never on which other points were kept."""
+    cell_size * 2**k``, ``k = 0 .. octaves - 1`` (computed in float64: projected coordinates run
+    to 10^6-10^7 metres). A point's features depend on where it is, never on which other points
+    were kept."""
     scales = base * cell_size * 2.0 ** torch.arange(octaves, dtype=torch.float64, device=xy.device)
     angles = xy.double().unsqueeze(-1) / scales                                # [..., 2, K]
     return torch.cat([angles.sin(), angles.cos()], dim=-1).flatten(-2).to(xy.dtype)
@@ -107,8 +108,7 @@ class TrajectoryTokenizer(nn.Module):
         inside = scaled - cells.to(scaled.dtype) - 0.5                           # [B, N, 2] in [-0.5, 0.5)
         x = fused + self.motion(torch.cat([batch.features, inside], dim=-1))
         if self.location is not None:
-            x = x + self.location(location_features(xy, self.cell_size, self.location_octaves,
-                                                                 self.location_base))
+            x = x + self.location(location_features(xy, self.cell_size, self.location_octaves, self.location_base))
         n = xy.shape[1]
         index = torch.arange(n, device=xy.device)
         pos = sincos_1d(index, self.dim).to(x.dtype).unsqueeze(0).expand_as(x)
